@@ -1,0 +1,97 @@
+"""Engine, sessions and the unit of work. SQLite gets foreign keys and WAL on every connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from conversations.errors import ConfigError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; a malformed or unsupported URL is a ConfigError."""
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"DATABASE_URL '{_redact(url)}' is not usable ({exc.__class__.__name__}): use "
+            "sqlite:///ypsi.db or postgresql+psycopg://user@host/dbname"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.name != "postgresql":
+        raise ConfigError(f"DATABASE_URL: {engine.dialect.name} is not supported; use SQLite or PostgreSQL")
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _redact(url: str) -> str:
+    head, sep, tail = url.rpartition("@")
+    return f"{head.split(':')[0]}:***@{tail}" if sep and ":" in head.split("//")[-1] else url
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database schema to the latest migration."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@dataclass
+class Database:
+    """An engine and its session factory: what every unit of work is opened on."""
+
+    engine: Engine
+    sessions: Callable[[], Session]
+
+    @classmethod
+    def connect(cls, url: str) -> Database:
+        """Connect to `url` (no migration: call `upgrade` for that)."""
+        engine = make_engine(url)
+        return cls(engine, sessionmaker(engine, expire_on_commit=False))
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work; use it as `with db.unit_of_work() as uow: ...; uow.commit()`."""
+        return UnitOfWork(self.sessions)
+
+
+class UnitOfWork:
+    """One transaction: leaving the block without `commit()` rolls everything back."""
+
+    session: Session
+
+    def __init__(self, sessions: Callable[[], Session]) -> None:
+        self._sessions = sessions
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        """Make the work of this block durable."""
+        self.session.commit()

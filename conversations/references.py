@@ -1,0 +1,28 @@
+"""Case references like YPSI-2026-0042: unique per deployment, numbered per school year of issue."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from conversations.models import ReferenceCounter
+
+PREFIX = "YPSI"
+
+
+def next_reference(session: Session, year: int) -> str:
+    """Issue the next reference for `year` (in the caller's transaction).
+
+    The UPDATE takes a row lock on PostgreSQL (and the write lock on SQLite), so concurrent
+    submits are serialised on the counter and never share a number.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+    number = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one()
+    return f"{PREFIX}-{year}-{number:04d}"

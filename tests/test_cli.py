@@ -1,0 +1,125 @@
+"""The `ypsi` command as a person runs it: the practice console over stdin, and config errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+YPSI = [sys.executable, "-m", "bot.cli"]
+ROOT = Path(__file__).resolve().parent.parent
+
+# Case study A typed at the console: numbered choices, free text, then send.
+FIRST_HALF = "report\n1\n2\n2\n2\n15, 15\nSENTINEL-NAME-AB\n"
+SECOND_HALF = "2\n1\n2\nSnapchat\n2\n\n1\nSENTINEL-ACCOUNT told by a friend\nyes\n"
+
+
+def ypsi(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "YPSI_", "DATABASE_"))}
+    environment.update(env, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [*YPSI, *args], cwd=cwd, input=stdin, capture_output=True, text=True, env=environment, timeout=120
+    )
+
+
+def test_console_completes_a_report_and_shows_the_dsl_alert(tmp_path):
+    out = ypsi(["console"], tmp_path, FIRST_HALF + SECOND_HALF + "status\nquit\n")
+    assert out.returncode == 0, out.stderr
+    assert "Your reference is YPSI-" in out.stdout
+    assert "Suggested category: Experimental: romantic" in out.stdout
+    alert = out.stdout.split("the DSL channel C0DEMODSL00 receives")[1].split("---\n")[1]
+    assert "YPSI-" in alert and "Demo Academy" in alert
+    assert "SENTINEL" not in alert and "15" not in alert and "Snapchat" not in alert
+    assert "Childline" in out.stdout
+
+
+def test_run_without_tokens_opens_the_console(tmp_path):
+    out = ypsi(["run"], tmp_path, "help\nquit\n")
+    assert out.returncode == 0
+    assert "practice console" in out.stderr and "report new" in out.stdout
+    assert (tmp_path / "ypsi.db").exists()
+
+
+def test_draft_survives_the_process_stopping_mid_dialogue(tmp_path):
+    first = ypsi(["console"], tmp_path, FIRST_HALF)  # input ends: the process stops
+    assert first.returncode == 0 and "report is saved" in first.stdout
+    second = ypsi(["console"], tmp_path, "report\n" + SECOND_HALF + "quit\n")
+    assert "Resuming your unfinished report at: How it came to light" in second.stdout
+    assert "Your reference is YPSI-2026-0001" in second.stdout or "Your reference is YPSI-" in second.stdout
+
+
+def test_console_rejects_bad_input_clearly_and_keeps_going(tmp_path):
+    out = ypsi(["console"], tmp_path, "report\n7\n1\n2\nlots\n\n\n\nsave\nfrobnicate\nquit\n")
+    assert "Please enter a number from 1 to 1." in out.stdout
+    assert "Please enter a whole number" in out.stdout
+    assert "Saved." in out.stdout and "Unknown command `frobnicate`" in out.stdout
+    assert out.returncode == 0
+
+
+def test_dsl_role_lists_and_acknowledges(tmp_path):
+    out = ypsi(["console"], tmp_path, FIRST_HALF + SECOND_HALF + "cases\ndsl\ncases\nack ypsi-2026-0001\nquit\n")
+    assert "not authorised" in out.stdout
+    assert "acknowledged: you own it" in out.stdout and "Owner: <@U0DEMODSL00>" in out.stdout
+
+
+def _one_line_error(out: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert out.returncode == 2, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_missing_academies_file_for_slack_is_one_line(tmp_path):
+    out = ypsi(["check-config"], tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s")
+    _one_line_error(out, "academies.toml", "not found", "academies.example.toml")
+
+
+def test_bad_channel_id_is_one_line(tmp_path):
+    (tmp_path / "academies.toml").write_text(
+        '[[academy]]\nkey="a"\nname="A"\ndsl_channel="general"\ndsl_users=["U0123456789"]\n'
+    )
+    _one_line_error(ypsi(["check-config"], tmp_path), "dsl_channel", "general", "Slack channel id")
+
+
+def test_missing_dsl_is_one_line(tmp_path):
+    (tmp_path / "academies.toml").write_text('[[academy]]\nkey="a"\nname="A"\ndsl_channel="C0123456789"\n')
+    _one_line_error(ypsi(["check-config"], tmp_path), "missing dsl_users")
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mysql+nodriver://x", ("DATABASE_URL",)),
+        ("not a url", ("DATABASE_URL", "sqlite:///ypsi.db")),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", ("DATABASE_URL", "cannot open")),
+    ],
+)
+def test_bad_database_url_is_one_line(tmp_path, url, words):
+    _one_line_error(ypsi(["check-config"], tmp_path, DATABASE_URL=url), *words)
+
+
+def test_bad_token_is_one_line(tmp_path):
+    _one_line_error(ypsi(["run"], tmp_path, SLACK_BOT_TOKEN="nope"), "SLACK_BOT_TOKEN", "xoxb-")
+
+
+def test_env_file_is_read(tmp_path):
+    (tmp_path / ".env").write_text("PORT=notaport\n")
+    _one_line_error(ypsi(["check-config"], tmp_path), "PORT")
+
+
+def test_check_config_ok(tmp_path):
+    (tmp_path / "academies.toml").write_text((ROOT / "academies.example.toml").read_text())
+    out = ypsi(["check-config"], tmp_path)
+    assert out.returncode == 0 and "ok: 1 academies (Oakfield Academy)" in out.stdout
+
+
+def test_diagram_is_current(tmp_path):
+    out = ypsi(["diagram"], tmp_path)
+    assert out.returncode == 0
+    written = (tmp_path / "docs" / "state-machines.md").read_text()
+    assert written == (ROOT / "docs" / "state-machines.md").read_text(), "run `ypsi diagram` and commit"
+    assert "closed --> reopened: reopen" in written and "risk --> risk_actions: answer [immediate_risk]" in written
