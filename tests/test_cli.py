@@ -60,7 +60,9 @@ def test_console_rejects_bad_input_clearly_and_keeps_going(tmp_path):
 
 
 def test_dsl_role_lists_and_acknowledges(tmp_path):
-    out = ypsi(["console"], tmp_path, FIRST_HALF + SECOND_HALF + "cases\ndsl\ncases\nack ypsi-2026-0001\nquit\n")
+    out = ypsi(
+        ["console"], tmp_path, FIRST_HALF + SECOND_HALF + "cases\ndsl\ncases\nack ypsi-2026-0001\nquit\n"
+    )
     assert "not authorised" in out.stdout
     assert "acknowledged: you own it" in out.stdout and "Owner: <@U0DEMODSL00>" in out.stdout
 
@@ -122,4 +124,7 @@ def test_diagram_is_current(tmp_path):
     assert out.returncode == 0
     written = (tmp_path / "docs" / "state-machines.md").read_text()
     assert written == (ROOT / "docs" / "state-machines.md").read_text(), "run `ypsi diagram` and commit"
-    assert "closed --> reopened: reopen" in written and "risk --> risk_actions: answer [immediate_risk]" in written
+    assert (
+        "closed --> reopened: reopen" in written
+        and "risk --> risk_actions: answer [immediate_risk]" in written
+    )
