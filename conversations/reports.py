@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations import audit
 from conversations.context import Context
-from conversations.errors import NotAllowedNow, NotFound
+from conversations.errors import NotAllowedNow, NotAuthorised, NotFound
 from conversations.models import Case, Draft
 from conversations.policy import Suggestion
 from conversations.questions import Raw, validate
@@ -170,6 +170,8 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
 
 def _new_draft(ctx: Context, team_id: str, user_id: str) -> Draft:
     academies = ctx.academies.for_staff(user_id, team_id)
+    if not academies:
+        raise NotAuthorised("no academy is set up for your Slack workspace: ask your DSL or IT admin")
     now = ctx.clock()
     return Draft(
         id=uuid.uuid4().hex,

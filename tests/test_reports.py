@@ -155,3 +155,14 @@ def test_other_academy_dsl_is_refused_and_audited(ctx):
         refused = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "access_refused")).all()
         assert [e.actor_id for e in refused] == [RIVERSIDE.dsl_users[0]]
         assert uow.session.scalar(select(Case.state)) == "reported"
+
+
+def test_workspace_with_no_academy_is_told_who_to_ask(ctx):
+    from dataclasses import replace
+
+    from conversations.academies import Academies
+
+    elsewhere = Academies({"oakfield": replace(OAKFIELD, team_id="T0ELSEWHERE", staff_users=())})
+    other = replace(ctx, academies=elsewhere)
+    with pytest.raises(NotAuthorised, match="ask your DSL"):
+        reports.start(other, TEAM, ROAMING)
