@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from bot.config import Settings
+from conversations import keys
 from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
+from conversations.crypto import SETTING, Keyring, new_key
 from conversations.db import Database, upgrade
 from conversations.errors import ConfigError
 from conversations.policy import load_guidance
+
+PRACTICE_KEY_FILE = Path("ypsi.key")
 
 
 def academies_for(settings: Settings, *, practice: bool) -> Academies:
@@ -29,13 +35,34 @@ def build_context(
 ) -> Context:
     """Connect and (by default) migrate the database, then load academies and guidance."""
     academies = academies_for(settings, practice=practice)
-    db = Database.connect(settings.database_url)
+    keyring = keyring_for(settings, practice=practice)
+    db = Database.connect(settings.database_url, keyring)
     if migrate:
         try:
             upgrade(db.engine)
+        except ConfigError:
+            raise
         except Exception as exc:  # any driver error: report it as one line
             raise ConfigError(
                 f"DATABASE_URL: cannot open or migrate the database ({exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0][:160]})"
             ) from None
+    keys.check(db, keyring)
     return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
+
+
+def keyring_for(settings: Settings, *, practice: bool) -> Keyring:
+    """The configured keys; the practice console makes and keeps its own in ypsi.key."""
+    if settings.encryption_keys:
+        return Keyring.parse(settings.encryption_keys)
+    if not practice:
+        raise ConfigError(f"{SETTING} is missing: run `ypsi keys new` and put its line in .env")
+    if not PRACTICE_KEY_FILE.exists():
+        # O_EXCL with mode 0600: never readable by others, never overwriting a key in use.
+        handle = os.open(PRACTICE_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w") as out:
+            out.write(new_key("practice") + "\n")
+    try:
+        return Keyring.parse(PRACTICE_KEY_FILE.read_text().strip())
+    except ConfigError as exc:
+        raise ConfigError(f"{PRACTICE_KEY_FILE} (the practice key) is damaged: {exc}") from None

@@ -1,4 +1,4 @@
-"""The `ypsi` command: run, console, db upgrade, check-config, diagram.
+"""The `ypsi` command: run, console, db upgrade, check-config, diagram, keys, audit verify.
 
 Configuration problems print one line naming the setting and exit 2, never a traceback.
 """
@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
-from bot.bootstrap import build_context
+from bot.bootstrap import build_context, keyring_for
 from bot.config import Settings, load_settings
 from bot.console import Console
+from conversations import audit, keys
+from conversations.crypto import SETTING, new_key
 from conversations.errors import ConfigError
 from state_machines import case, report
 
@@ -47,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
         handler=db_upgrade
     )
+    key = sub.add_parser("keys", help="encryption keys").add_subparsers(required=True, metavar="ACTION")
+    new = key.add_parser("new", help=f"print a fresh key for {SETTING}")
+    new.add_argument("--id", default=date.today().strftime("k%Y%m%d"), help="the key id (default: today)")
+    new.set_defaults(handler=keys_new)
+    key.add_parser("rotate", help="re-encrypt stored data with the first (current) key").set_defaults(
+        handler=keys_rotate
+    )
+    trail = sub.add_parser("audit", help="audit trail").add_subparsers(required=True, metavar="ACTION")
+    trail.add_parser("verify", help="check every audit chain; name the first broken event").set_defaults(
+        handler=audit_verify
+    )
     return parser
 
 
@@ -69,6 +83,41 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
     """Migrate the database."""
     build_context(settings, practice=True)
     print("Database is up to date.")
+    return 0
+
+
+def keys_new(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a fresh key as the line to put in .env, ahead of any keys already there."""
+    line = ",".join(k for k in (new_key(args.id), settings.encryption_keys) if k)
+    print(f"{SETTING}={line}")
+    print("Put this line in .env, restart, then run `ypsi keys rotate`.", file=sys.stderr)
+    return 0
+
+
+def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    """Re-encrypt every rewritable value with the current key; say which old keys must stay."""
+    practice = not settings.slack_enabled
+    ctx = build_context(settings, practice=practice)
+    keyring = keyring_for(settings, practice=practice)
+    done = keys.rotate(ctx, keyring)
+    print(f"Re-encrypted {done.rewritten} values with key '{keyring.current}'.")
+    if done.audit_keys:
+        held = ", ".join(f"'{kid}' ({n} values)" for kid, n in sorted(done.audit_keys.items()))
+        print(f"Audit events are append-only and keep keys {held}: leave them in {SETTING}.")
+    return 0
+
+
+def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Check every chain; exit 1 naming the first broken event of each broken chain."""
+    ctx = build_context(settings, practice=not settings.slack_enabled)
+    with ctx.db.unit_of_work() as uow:
+        checked, broken = audit.verify(uow.session)
+    for b in broken:
+        print(f"BROKEN: case {b.case_reference or '(no case)'}, event {b.event_id}: {b.problem}")
+    if broken:
+        print(f"{len(broken)} broken chains among {checked} events.", file=sys.stderr)
+        return 1
+    print(f"ok: {checked} audit events verified, every chain intact.")
     return 0
 
 

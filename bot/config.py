@@ -30,6 +30,7 @@ class Settings:
     app_token: str
     api_url: str
     port: int
+    encryption_keys: str = ""
 
     @property
     def slack_enabled(self) -> bool:
@@ -49,6 +50,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         app_token=env.get("SLACK_APP_TOKEN", "").strip(),
         api_url=_api_url(env.get("SLACK_API_URL", "").strip()),
         port=_port(env.get("PORT", "").strip() or "3000"),
+        encryption_keys=env.get("YPSI_ENCRYPTION_KEYS", "").strip(),
     )
     _check_slack(settings)
     return settings

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversations.crypto import Keyring, bind
 from conversations.errors import ConfigError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -64,9 +65,10 @@ class Database:
     sessions: Callable[[], Session]
 
     @classmethod
-    def connect(cls, url: str) -> Database:
-        """Connect to `url` (no migration: call `upgrade` for that)."""
+    def connect(cls, url: str, keyring: Keyring) -> Database:
+        """Connect to `url`, sealing and opening encrypted columns with `keyring` (no migration)."""
         engine = make_engine(url)
+        bind(engine, keyring)
         return cls(engine, sessionmaker(engine, expire_on_commit=False))
 
     def unit_of_work(self) -> UnitOfWork:

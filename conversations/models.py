@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from conversations.crypto import EncryptedJSON, EncryptedText
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -43,7 +45,7 @@ class Draft(Base):
     academy_key: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("drafts.answers"), default=dict)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -71,7 +73,7 @@ class Case(Base):
     reporter_id: Mapped[str] = mapped_column(String(32), index=True)
     draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id"), unique=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("cases.answers"), default=dict)
     category: Mapped[str] = mapped_column(String(32))
     triggers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     urgent: Mapped[bool] = mapped_column(default=False)
@@ -79,13 +81,15 @@ class Case(Base):
     immediate_referral: Mapped[bool] = mapped_column(default=False)
     owner_id: Mapped[str | None] = mapped_column(String(32))
     facts: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    decisions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    decisions: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("cases.decisions"), default=dict)
     alert_channel: Mapped[str | None] = mapped_column(String(32))
     alert_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # Set when retention purged the content: the row stays as the anchor of its audit chain.
+    purged_at: Mapped[datetime | None]
 
 
 class Deletion(Base):
@@ -95,7 +99,7 @@ class Deletion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    pseudonym: Mapped[str] = mapped_column(Text)
+    pseudonym: Mapped[str] = mapped_column(EncryptedText("deletions.pseudonym"))
     deadline: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     follow_up_user: Mapped[str | None] = mapped_column(String(32))
@@ -116,8 +120,8 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str | None] = mapped_column(String(32))
-    reason: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(EncryptedText("audit_events.reason"))
+    details: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("audit_events.details"), default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 

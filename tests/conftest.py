@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from conversations.academies import Academies, Academy
 from conversations.context import Context
+from conversations.crypto import Keyring
 from conversations.db import Database, upgrade
 from conversations.policy import load_guidance
 
@@ -43,6 +44,8 @@ RIVERSIDE = Academy(
 TEACHER = "U0OAKSTAFF"  # belongs to Oakfield only: the academy step is skipped
 ROAMING = "U0ROAMING0"  # listed nowhere: chooses the academy
 TEAM = "T0SCHOOLS00"
+# Every test database is encrypted, as in production; a fixed key keeps failures reproducible.
+TEST_KEYRING = Keyring.parse("test:" + "dGVzdC1rZXktMzItYnl0ZXMtbG9uZy0tLS0tLS0tLS0=")
 
 
 @dataclass
@@ -110,9 +113,11 @@ def database_url(request) -> str:
     return request.getfixturevalue(f"{request.param}_url" if request.param == "sqlite" else "postgres_url")
 
 
-def make_context(url: str, academies: Academies, clock: FakeClock) -> Context:
+def make_context(
+    url: str, academies: Academies, clock: FakeClock, keyring: Keyring = TEST_KEYRING
+) -> Context:
     """A migrated database and the services' context on it."""
-    db = Database.connect(url)
+    db = Database.connect(url, keyring)
     upgrade(db.engine)
     return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
 
