@@ -31,5 +31,9 @@ class NotAllowedNow(ConversationError):
         self.missing = missing or []
 
 
+class StaleStep(NotAllowedNow):
+    """A submission answers a step the draft has already moved past (a double click or old view)."""
+
+
 class ConfigError(ConversationError):
     """A setting or data file is missing or malformed; the message names it and the fix."""

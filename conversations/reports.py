@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from conversations import audit
 from conversations.context import Context
-from conversations.errors import NotAllowedNow, NotAuthorised, NotFound
+from conversations.errors import NotAllowedNow, NotAuthorised, NotFound, StaleStep
 from conversations.models import Case, Draft
 from conversations.policy import Suggestion
 from conversations.questions import Raw, validate
@@ -100,10 +100,17 @@ def get(ctx: Context, draft_id: str, user_id: str) -> DraftView:
         return _view(ctx, uow.session, draft, resumed=False)
 
 
-def answer(ctx: Context, draft_id: str, user_id: str, values: dict[str, Raw]) -> StepOutcome:
-    """Validate and save the answers of the current step, then move to the next step."""
+def answer(
+    ctx: Context, draft_id: str, user_id: str, values: dict[str, Raw], *, expected_step: str | None = None
+) -> StepOutcome:
+    """Validate and save the answers of the current step, then move to the next step.
+
+    `expected_step` is the step the person saw: if the draft has moved on (a double submit, an
+    old window), StaleStep is raised and nothing is saved as the next step's answers.
+    """
     with ctx.db.unit_of_work() as uow:
         draft = _own(uow.session, draft_id, user_id, lock=True)
+        _expect(draft, expected_step)
         step = ctx.guidance.steps[_require_step(draft)]
         clean = validate(step, values, _choices(ctx, draft))
         draft.answers = {**draft.answers, step.key: clean}
@@ -117,10 +124,11 @@ def answer(ctx: Context, draft_id: str, user_id: str, values: dict[str, Raw]) ->
         return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert)
 
 
-def back(ctx: Context, draft_id: str, user_id: str) -> DraftView:
-    """Go back one step, keeping every answer given so far."""
+def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None = None) -> DraftView:
+    """Go back one step, keeping every answer given so far (StaleStep as for `answer`)."""
     with ctx.db.unit_of_work() as uow:
         draft = _own(uow.session, draft_id, user_id, lock=True)
+        _expect(draft, expected_step)
         _fire(ctx, draft, "back")
         uow.commit()
         return _view(ctx, uow.session, draft, resumed=False)
@@ -204,6 +212,11 @@ def _own(
     if draft.status != "open" and not allow_finished:
         raise NotAllowedNow("This report has already been sent or discarded.")
     return draft
+
+
+def _expect(draft: Draft, expected_step: str | None) -> None:
+    if expected_step is not None and draft.state != expected_step:
+        raise StaleStep("That step was already answered.")
 
 
 def _require_step(draft: Draft) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from conversations import audit
 from conversations.academies import Academy
 from conversations.context import Context
 from conversations.errors import NotFound
@@ -99,3 +100,20 @@ def record_alert_posted(ctx: Context, reference: str, channel: str, ts: str) -> 
 def academy_of(ctx: Context, key: str) -> Academy:
     """The academy a case belongs to."""
     return ctx.academies.get(key)
+
+
+def record_channel_fallback(ctx: Context, reference: str, problem: str) -> None:
+    """Audit that a case's alert went to the DSLs by direct message because the channel is unsafe."""
+    with ctx.db.unit_of_work() as uow:
+        case = uow.session.scalar(select(Case).where(Case.reference == reference))
+        if case is None:
+            raise NotFound(reference)
+        audit.record(
+            uow.session,
+            action="alert_sent_by_direct_message",
+            actor_id="ypsi-bot",
+            at=ctx.clock(),
+            case=case,
+            reason=problem,
+        )
+        uow.commit()

@@ -134,3 +134,7 @@ def sqlite_ctx(sqlite_url, academies, clock) -> Iterator[Context]:
     context = make_context(sqlite_url, academies, clock)
     yield context
     context.db.engine.dispose()
+
+
+# The Slack harness fixtures (`slack`, `slack_api`): see tests/slack/harness.py.
+from tests.slack.fixtures import slack, slack_api  # noqa: E402, F401

@@ -1,0 +1,74 @@
+"""Sending the DSL alert card and direct messages through the Slack Web API.
+
+Before posting, `conversations.info` confirms the DSL channel is private and the bot is in it.
+If not, the case is already saved; the card goes to each DSL by direct message instead and the
+fallback is audited. A card already posted (the urgent one) is updated in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.views.alerts import alert_message
+from bot.views.text import CHANNEL_FALLBACK
+from conversations import routing
+from conversations.context import Context
+from conversations.routing import Alert
+
+log = logging.getLogger("ypsi.slack")
+
+
+def channel_problem(client: WebClient, channel: str) -> str | None:
+    """Why the bot must not post in `channel`, or None when it is private and the bot is a member."""
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        return f"ypsi-bot cannot see the channel ({exc.response.get('error', 'error')})"
+    if not info.get("is_private"):
+        return "the channel is public"
+    if not info.get("is_member"):
+        return "ypsi-bot is not a member of the channel"
+    return None
+
+
+def channel_problems(ctx: Context, client: WebClient) -> list[str]:
+    """One line per academy whose DSL channel cannot be used (for `ypsi check-config`)."""
+    lines = []
+    for academy in ctx.academies.all():
+        problem = channel_problem(client, academy.dsl_channel)
+        if problem:
+            lines.append(
+                f"{academy.name} ({academy.dsl_channel}): {problem}; alerts go to the DSLs by direct "
+                "message until the channel is private and ypsi-bot is invited to it"
+            )
+    return lines
+
+
+def deliver_alert(ctx: Context, client: WebClient, alert: Alert, *, mention_dsls: bool = False) -> None:
+    """Post the case's card in its DSL channel, update it in place, or fall back to direct messages."""
+    problem = channel_problem(client, alert.channel)
+    if problem:
+        routing.record_channel_fallback(ctx, alert.reference, problem)
+        message = alert_message(alert, note=CHANNEL_FALLBACK.format(problem=problem))
+        for user in alert.dsl_users:
+            direct_message(client, user, message)
+        log.warning("alert sent by direct message reference=%s problem=%s", alert.reference, problem)
+        return
+    message = alert_message(alert, mention_dsls=mention_dsls)
+    if alert.alert_ts:
+        client.chat_update(channel=alert.channel, ts=alert.alert_ts, **message)
+        log.info("alert updated reference=%s", alert.reference)
+        return
+    ts = client.chat_postMessage(channel=alert.channel, **message)["ts"]
+    routing.record_alert_posted(ctx, alert.reference, alert.channel, ts)
+    log.info("alert posted reference=%s", alert.reference)
+
+
+def direct_message(client: WebClient, user_id: str, message: dict[str, Any]) -> None:
+    """Post a message in the app's direct message with one person."""
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    client.chat_postMessage(channel=channel, **message)

@@ -1,0 +1,77 @@
+"""The bolt app: a Web API client, signature verification, the listeners and one error handler."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.alerts import direct_message
+from bot.config import Settings
+from bot.listeners import register_all
+from bot.views.text import UNEXPECTED
+from conversations.context import Context
+
+log = logging.getLogger("ypsi.slack")
+
+# Listeners ack first and then post to Slack (alerts, DMs). With process_before_response=False
+# bolt returns the ack while the listener carries on in a thread; True would hold every
+# response until those posts finished (measured numbers in notes/issue-3.md).
+PROCESS_BEFORE_RESPONSE = False
+
+
+def web_client(settings: Settings) -> WebClient:
+    """The Web API client, pointed at SLACK_API_URL when set (GovSlack, tests)."""
+    if settings.api_url:
+        return WebClient(token=settings.bot_token, base_url=settings.api_url)
+    return WebClient(token=settings.bot_token)
+
+
+def create_app(
+    ctx: Context,
+    settings: Settings,
+    *,
+    listener_executor: Executor | None = None,
+    process_before_response: bool = PROCESS_BEFORE_RESPONSE,
+) -> App:
+    """Build the app on the services' context; every request's signature is verified."""
+    options: dict[str, Any] = {}
+    if listener_executor is not None:
+        options["listener_executor"] = listener_executor
+    app = App(
+        client=web_client(settings),
+        signing_secret=settings.signing_secret,
+        request_verification_enabled=True,
+        process_before_response=process_before_response,
+        **options,
+    )
+    register_all(app, ctx)
+    app.error(on_error)
+    return app
+
+
+def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
+    """The one handler for unexpected errors: log the event id (never the payload), tell the person."""
+    log.error(
+        "unhandled error kind=%s event_id=%s error=%s",
+        body.get("type", "command"),
+        body.get("event_id", "-"),
+        error.__class__.__name__,
+    )
+    user = _user_of(body)
+    if not user:
+        return
+    try:
+        direct_message(client, user, {"text": UNEXPECTED})
+    except Exception as exc:  # Slack itself failing: nothing more to tell anyone
+        log.error("could not tell the user about an error: %s", exc.__class__.__name__)
+
+
+def _user_of(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if isinstance(user, dict):
+        return user.get("id", "")
+    return body.get("user_id") or body.get("event", {}).get("user", "")

@@ -1,0 +1,58 @@
+"""Callback, action and block ids shared by the Block Kit builders, the listeners and the tests.
+
+Each step of the report modal has the callback id `ypsi_report_step:<step>`, so a submission
+says which step it answers (a stale or duplicate submission is detected by the server) while
+`private_metadata` carries only the draft id. Input blocks use the field key from
+`guidance.toml` as block id and action id, so validation errors map onto them directly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallbackId(StrEnum):
+    """Callback ids of modals and shortcuts."""
+
+    REPORT_SHORTCUT = "ypsi_report_shortcut"
+    STEP = "ypsi_report_step"
+    REVIEW = "ypsi_report_review"
+    RESUME = "ypsi_report_resume"
+    SENT = "ypsi_report_sent"
+    NOTICE = "ypsi_notice"
+
+
+class ActionId(StrEnum):
+    """Action ids of buttons (modal navigation and the DSL alert card)."""
+
+    BACK = "ypsi_back"
+    RESUME = "ypsi_resume"
+    START_AGAIN = "ypsi_start_again"
+    ACKNOWLEDGE = "ypsi_case_acknowledge"
+    OPEN_CASE = "ypsi_case_open"
+
+
+class BlockId(StrEnum):
+    """Block ids of non-input blocks that listeners or tests look for."""
+
+    NAVIGATION = "ypsi_navigation"
+    RESUME_CHOICE = "ypsi_resume_choice"
+    CASE_ACTIONS = "ypsi_case_actions"
+
+
+COMMAND = "/ypsi"
+ALERT_EVENT_TYPE = "ypsi_case_alert"
+STEP_SEPARATOR = ":"
+
+
+def step_callback(step: str) -> str:
+    """The callback id of the modal showing one dialogue step."""
+    return f"{CallbackId.STEP}{STEP_SEPARATOR}{step}"
+
+
+def step_of(callback_id: str) -> str:
+    """The dialogue step a step modal's callback id names."""
+    prefix, _, step = callback_id.partition(STEP_SEPARATOR)
+    if prefix != CallbackId.STEP or not step:
+        raise ValueError(f"not a step callback id: {callback_id}")
+    return step

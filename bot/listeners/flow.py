@@ -1,0 +1,60 @@
+"""What the report modal shows for a draft: shared by the command, action and view listeners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.views.report import STEP_CONTACTS, View, notice_view, resume_view, review_view, sent_view, step_view
+from conversations import reports
+from conversations.context import Context
+from conversations.questions import Raw
+from state_machines import report as dialogue
+
+DISCARDED = "This report was discarded. Type /ypsi report to start a new one."
+
+
+def first_view(ctx: Context, team_id: str, user_id: str) -> View:
+    """The view `/ypsi report` opens: an offer to resume an unfinished draft, or the first step."""
+    draft = reports.start(ctx, team_id, user_id)
+    if draft.resumed and draft.answers:
+        return resume_view(draft.id, ctx.guidance.steps[draft.state].title)
+    return current_view(ctx, draft)
+
+
+def current_view(ctx: Context, draft: reports.DraftView) -> View:
+    """The view for where the draft is now (a step, the review, or the end)."""
+    if draft.state == dialogue.SUBMITTED and draft.reference:
+        return sent_view(draft.reference)
+    if draft.finished:
+        return notice_view(DISCARDED)
+    if draft.state == dialogue.REVIEW:
+        return review_view(draft.id, reports.suggest(ctx, draft))
+    step = ctx.guidance.steps[draft.state]
+    audience = STEP_CONTACTS.get(step.key)
+    return step_view(
+        step,
+        draft.id,
+        draft.answers.get(step.key, {}),
+        draft.choices,
+        ctx.guidance.contacts_for(audience) if audience else (),
+        first=step.key == dialogue.SAFETY,
+    )
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, Raw]:
+    """The raw answer per field key from a view_submission's state (block id = action id = key)."""
+    values: dict[str, Raw] = {}
+    for actions in view.get("state", {}).get("values", {}).values():
+        for action_id, element in actions.items():
+            values[action_id] = _raw(element)
+    return values
+
+
+def _raw(element: dict[str, Any]) -> Raw:
+    kind = element.get("type")
+    if kind in ("radio_buttons", "static_select"):
+        option = element.get("selected_option")
+        return option["value"] if option else None
+    if kind in ("checkboxes", "multi_static_select"):
+        return [o["value"] for o in element.get("selected_options") or []]
+    return element.get("value")

@@ -1,0 +1,93 @@
+"""Modal submissions: each step answered with `response_action` update (next step) or errors.
+
+Slow work (posting alerts, direct messages) happens after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import partial
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.alerts import deliver_alert, direct_message
+from bot.ids import STEP_SEPARATOR, CallbackId, step_of
+from bot.listeners.flow import current_view, submitted_values
+from bot.views.alerts import teacher_receipt
+from bot.views.report import notice_view, sent_view
+from bot.views.text import DRAFT_KEPT, error_text
+from conversations import reports
+from conversations.context import Context
+from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow
+
+log = logging.getLogger("ypsi.slack")
+STEP_VIEWS = re.compile("^" + re.escape(CallbackId.STEP + STEP_SEPARATOR))
+DRAFT_VIEWS = re.compile(f"^({re.escape(CallbackId.STEP)}|{re.escape(CallbackId.REVIEW)})")
+
+
+def register(app: App, ctx: Context) -> None:
+    """Attach the step, review and close handlers."""
+    app.view_submission(STEP_VIEWS)(partial(answer_step, ctx))
+    app.view_submission(CallbackId.REVIEW)(partial(submit_report, ctx))
+    app.view_closed(DRAFT_VIEWS)(closed)
+
+
+def answer_step(
+    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """Save one step's answers and show the next step; alert the DSLs at once on immediate risk."""
+    user, draft_id = body["user"]["id"], view["private_metadata"]
+    try:
+        outcome = reports.answer(
+            ctx, draft_id, user, submitted_values(view), expected_step=step_of(view["callback_id"])
+        )
+    except InvalidAnswer as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    except NotAllowedNow:
+        ack(response_action="update", view=_view_or_notice(ctx, draft_id, user))
+        return
+    except ConversationError as exc:
+        ack(response_action="update", view=notice_view(error_text(exc)))
+        return
+    ack(response_action="update", view=current_view(ctx, outcome.draft))
+    if outcome.urgent_alert is not None:
+        log.info("urgent alert reference=%s", outcome.urgent_alert.reference)
+        deliver_alert(ctx, client, outcome.urgent_alert, mention_dsls=True)
+
+
+def submit_report(
+    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """Send the report: one case and one alert however often this arrives, then the teacher's DM."""
+    user, draft_id = body["user"]["id"], view["private_metadata"]
+    try:
+        sent = reports.submit(ctx, draft_id, user)
+    except NotAllowedNow:
+        ack(response_action="update", view=_view_or_notice(ctx, draft_id, user))
+        return
+    except ConversationError as exc:
+        ack(response_action="update", view=notice_view(error_text(exc)))
+        return
+    ack(response_action="update", view=sent_view(sent.reference))
+    if not sent.first_time:
+        return
+    log.info("report submitted reference=%s", sent.reference)
+    deliver_alert(ctx, client, sent.alert)
+    direct_message(client, user, teacher_receipt(sent.reference, ctx.guidance.contacts_for("young_person")))
+
+
+def closed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Closing the modal keeps the draft: say so, and how to carry on."""
+    ack()
+    direct_message(client, body["user"]["id"], {"text": DRAFT_KEPT})
+
+
+def _view_or_notice(ctx: Context, draft_id: str, user: str) -> dict[str, Any]:
+    try:
+        return current_view(ctx, reports.get(ctx, draft_id, user))
+    except ConversationError as exc:
+        return notice_view(error_text(exc))

@@ -1,0 +1,80 @@
+"""Running the bolt app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT.
+
+The HTTP server is the standard library's ThreadingHTTPServer (one thread per request, so a
+slow request never holds up another's 3-second ack); Slack posts to /slack/events.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from slack_bolt import App, BoltRequest
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from bot.app import create_app
+from bot.bootstrap import build_context
+from bot.config import Settings
+from conversations.errors import ConfigError
+
+PATH = "/slack/events"
+log = logging.getLogger("ypsi.slack")
+
+
+def serve(settings: Settings) -> int:
+    """Connect to Slack and handle requests until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    ctx = build_context(settings)
+    try:
+        app = create_app(ctx, settings)
+    except (BoltError, SlackApiError) as exc:
+        raise ConfigError(f"SLACK_BOT_TOKEN: Slack did not accept it ({exc.__class__.__name__})") from None
+    if settings.app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("connecting to Slack in Socket Mode")
+        SocketModeHandler(app, settings.app_token).start()
+        return 0
+    server = http_server(app, "0.0.0.0", settings.port)
+    log.info("listening for Slack on port %s path %s", server.server_address[1], PATH)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def http_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
+    """A threading HTTP server passing POSTs to `PATH` to the app (port 0 picks a free port)."""
+
+    class SlackHandler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            path, _, query = self.path.partition("?")
+            if path != PATH:
+                self._send(404, {}, "")
+                return
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+            headers = {k.lower(): [v] for k, v in self.headers.items()}
+            response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
+            self._send(response.status, response.headers, response.body)
+
+        def _send(self, status: int, headers: dict[str, list[str]], body: str | dict) -> None:
+            data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+            self.send_response(status)
+            for name, values in headers.items():
+                if name.lower() != "content-length":
+                    for value in values:
+                        self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            # The default access log would print paths and client addresses for every request.
+            return
+
+    server = ThreadingHTTPServer((host, port), SlackHandler)
+    server.daemon_threads = True
+    return server

@@ -1,0 +1,241 @@
+"""The report modal: one view per dialogue step, rendered generically from the step's fields.
+
+choice → radio buttons (a select when there are more than 10 options), multi → checkboxes
+(a multi-select above 10), int / ages / text → a plain text input. Every view is a pure
+function of the draft, the step and the guidance data passed in. Nothing here accepts a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.views.text import escape
+from conversations.policy import Contact, Field, Step, Suggestion
+from state_machines import report as dialogue
+
+Block = dict[str, Any]
+View = dict[str, Any]
+
+TITLE = "Report a YPSI concern"
+MAX_BUTTONS = 10  # Slack's limit for radio buttons and checkboxes
+SENSITIVE_HINT = "Encrypted, and shown only to the DSL team. Never shown in a channel."
+LEVEL_WORDS = {
+    "immediate": "Refer now",
+    "discuss": "Discuss with children's services or police",
+    "consider": "The DSL considers local procedures",
+}
+# Steps that show contacts under their questions, by audience in guidance.toml.
+STEP_CONTACTS = {dialogue.RISK_ACTIONS: "emergency"}
+
+
+def plain(text: str) -> dict[str, Any]:
+    """A plain_text object: nothing in it is interpreted (safe for anything a person typed)."""
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn object: only for trusted text, or text passed through `escape`."""
+    return {"type": "mrkdwn", "text": text}
+
+
+def modal(
+    callback_id: str, draft_id: str, blocks: list[Block], submit: str | None, *, keeps_draft: bool = False
+) -> View:
+    """A modal carrying only the draft id in private_metadata.
+
+    `keeps_draft` views ask Slack to tell us when they are closed, to say the draft is kept.
+    """
+    view: View = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": draft_id,
+        "title": plain(TITLE),
+        "close": plain("Close"),
+        "notify_on_close": keeps_draft,
+        "blocks": blocks,
+    }
+    if submit:
+        view["submit"] = plain(submit)
+    return view
+
+
+def step_view(
+    step: Step,
+    draft_id: str,
+    answers: dict[str, Any],
+    choices: dict[str, dict[str, str]],
+    contacts: Sequence[Contact] = (),
+    *,
+    first: bool = False,
+) -> View:
+    """The modal for one step: intro, one input block per field (prefilled), contacts, Back."""
+    blocks: list[Block] = [{"type": "header", "text": plain(step.title)}]
+    if step.intro:
+        blocks.append({"type": "section", "text": mrkdwn(step.intro)})
+    for field in step.fields:
+        blocks.append(_input(field, choices.get(field.key) or field.options, answers.get(field.key)))
+    if contacts:
+        blocks.append({"type": "section", "text": mrkdwn(contact_lines("Call now if needed", contacts))})
+    if not first:
+        blocks.append(_navigation())
+    return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=True)
+
+
+def review_view(draft_id: str, suggestion: Suggestion) -> View:
+    """The review step: the suggested category and the triggers, each with its policy sentence."""
+    category = suggestion.category
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("Check and send to the DSL")},
+        {"type": "section", "text": mrkdwn(f"*Suggested category:* {escape(category.label)}")},
+        _quote(category.sources[0].sentence, category.sources[0].source),
+    ]
+    if suggestion.triggers:
+        blocks.append({"type": "section", "text": mrkdwn("*Referral triggers that apply:*")})
+    for trigger in suggestion.triggers:
+        level = LEVEL_WORDS[trigger.level]
+        blocks.append({"type": "section", "text": mrkdwn(f"• *{escape(trigger.label)}* ({level})")})
+        blocks += [_quote(s.sentence, s.source) for s in trigger.sources]
+    if suggestion.under_13:
+        blocks.append({"type": "section", "text": mrkdwn("A young person under 13 is involved.")})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                mrkdwn(
+                    "This is only a suggestion from the policy: the DSL decides. Sending alerts the DSL "
+                    "team privately; your answers are never shown in a channel."
+                )
+            ],
+        }
+    )
+    blocks.append(_navigation())
+    return modal(CallbackId.REVIEW, draft_id, blocks, submit="Send to the DSL", keeps_draft=True)
+
+
+def resume_view(draft_id: str, step_title: str) -> View:
+    """Offered by /ypsi report when an unfinished report exists: carry on or start again."""
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": mrkdwn(
+                f"You have an unfinished report (last step: *{escape(step_title)}*). "
+                "Carry on with it, or discard it and start again?"
+            ),
+        },
+        {
+            "type": "actions",
+            "block_id": BlockId.RESUME_CHOICE,
+            "elements": [
+                button("Carry on", ActionId.RESUME, draft_id, style="primary"),
+                button("Start again", ActionId.START_AGAIN, draft_id, style="danger"),
+            ],
+        },
+    ]
+    return modal(CallbackId.RESUME, draft_id, blocks, submit=None)
+
+
+def sent_view(reference: str) -> View:
+    """The last view: the reference and what happens next (also sent as a direct message)."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("Sent to the DSL team")},
+        {
+            "type": "section",
+            "text": mrkdwn(
+                f"Your reference is *{escape(reference)}*. The DSL team has been alerted privately and "
+                "will contact you. I have sent you this and help for the young person in a direct message."
+            ),
+        },
+    ]
+    view = modal(CallbackId.SENT, "", blocks, submit=None)
+    view["close"] = plain("Done")
+    return view
+
+
+def notice_view(text: str) -> View:
+    """A modal that only says something (a report no longer available, an error)."""
+    return modal(CallbackId.NOTICE, "", [{"type": "section", "text": mrkdwn(escape(text))}], submit=None)
+
+
+def contact_lines(heading: str, contacts: Sequence[Contact]) -> str:
+    """Contacts as mrkdwn lines: name, number or link, hours."""
+    lines = [f"*{escape(heading)}*"]
+    for c in contacts:
+        how = escape(c.phone) if c.phone else f"<{c.url}|{escape(c.url.split('//')[-1].split('/')[0])}>"
+        hours = f" ({escape(c.hours)})" if c.hours else ""
+        lines.append(f"• {escape(c.name)}: {how}{hours}")
+    return "\n".join(lines)
+
+
+def _input(field: Field, options: dict[str, str], value: Any) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": field.key,
+        "label": plain(field.label),
+        "optional": field.optional,
+        "element": ELEMENTS[field.type](field, options, value),
+    }
+    if field.sensitive:
+        block["hint"] = plain(SENSITIVE_HINT)
+    return block
+
+
+def _choice(field: Field, options: dict[str, str], value: Any) -> Block:
+    kind = "radio_buttons" if len(options) <= MAX_BUTTONS else "static_select"
+    element: Block = {"type": kind, "action_id": field.key, "options": _options(options)}
+    if kind == "static_select":
+        element["placeholder"] = plain("Choose one")
+    if value in options:
+        element["initial_option"] = _option(value, options[value])
+    return element
+
+
+def _multi(field: Field, options: dict[str, str], value: Any) -> Block:
+    kind = "checkboxes" if len(options) <= MAX_BUTTONS else "multi_static_select"
+    element: Block = {"type": kind, "action_id": field.key, "options": _options(options)}
+    if kind == "multi_static_select":
+        element["placeholder"] = plain("Choose any that apply")
+    picked = [v for v in value or [] if v in options]
+    if picked:
+        element["initial_options"] = [_option(v, options[v]) for v in picked]
+    return element
+
+
+def _text_input(field: Field, options: dict[str, str], value: Any) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": field.key, "multiline": field.multiline}
+    if field.type == "text":
+        element["max_length"] = field.max_length
+    if value not in (None, "", []):
+        element["initial_value"] = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return element
+
+
+ELEMENTS = {"choice": _choice, "multi": _multi, "int": _text_input, "ages": _text_input, "text": _text_input}
+
+
+def _options(options: dict[str, str]) -> list[Block]:
+    return [_option(key, label) for key, label in options.items()]
+
+
+def _option(key: str, label: str) -> Block:
+    return {"text": plain(label[:75]), "value": key}
+
+
+def _quote(sentence: str, source: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(f"“{escape(sentence)}” ({escape(source)})")]}
+
+
+def _navigation() -> Block:
+    return {
+        "type": "actions",
+        "block_id": BlockId.NAVIGATION,
+        "elements": [button("Back", ActionId.BACK, "back")],
+    }
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button

@@ -1,0 +1,78 @@
+"""Text for people: escaping for mrkdwn, the one table of error wording, and short messages."""
+
+from __future__ import annotations
+
+from conversations.errors import (
+    ConfigError,
+    ConversationError,
+    InvalidAnswer,
+    NotAllowedNow,
+    NotAuthorised,
+    NotFound,
+    StaleStep,
+)
+
+# The one translation table: each known error the services raise becomes short user text.
+# Ordered most specific first (StaleStep is a NotAllowedNow).
+ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
+    (StaleStep, "That step was already saved. Here is where your report is now."),
+    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
+    (NotFound, "That report is not available. Type /ypsi report to start or resume yours."),
+    (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
+    (NotAllowedNow, "That is not possible at this stage. Type /ypsi report to see where your report is."),
+    (ConfigError, "ypsi-bot is not set up for you yet. Please tell your DSL or IT team."),
+)
+UNEXPECTED = (
+    "Sorry, something went wrong on our side. Your answers so far are saved: type /ypsi report "
+    "to carry on. If a young person is in danger now, call 999 and tell your DSL in person."
+)
+
+HELP = """*ypsi-bot* helps you report a concern about nudes or semi-nudes shared by young people \
+("sexting", YPSI) privately to your academy's DSL team.
+• `/ypsi report`: start a report, or carry on with the one you left (also in the shortcuts menu: \
+*Report a YPSI concern*)
+• `/ypsi status`: your reports and where they are
+• `/ypsi help`: this message
+Never view, copy, forward, screenshot or save an image, and never send one to this app: \
+it refuses every file. If a young person is in danger now, call 999."""
+
+UNKNOWN = "I did not understand that. " + HELP
+
+DM_HINT = (
+    "I do not read messages here. Type `/ypsi report` to report a concern to your DSL, "
+    "or `/ypsi help` for help."
+)
+
+DRAFT_KEPT = "Your unfinished report is saved. Type `/ypsi report` to carry on with it, or to start again."
+
+FILE_REFUSED = (
+    "ypsi-bot did not open, download or keep the file you just shared, and will not pass it on. "
+    "Please do not share images of young people with anyone, including the DSL. Delete your "
+    "message now: hover over it, choose *More actions* (⋮) then *Delete message*. What to do "
+    "instead: type `/ypsi report` and describe what happened without the image; the DSL will "
+    "decide what happens next."
+)
+
+FILE_REFUSED_DSL = (
+    "A file was shared with ypsi-bot by {who} and refused: the bot did not open or keep it and "
+    "no copy exists. The sender has been told to delete it. You may want to check that no image "
+    "is still being kept on their device."
+)
+
+CHANNEL_FALLBACK = (
+    "You are getting this by direct message because ypsi-bot cannot post safely in the DSL "
+    "channel ({problem}). Please ask your Slack admin to fix it; `ypsi check-config` shows the problem."
+)
+
+
+def escape(text: str) -> str:
+    """Escape `&`, `<` and `>` so user text in mrkdwn cannot ping, link or format as a mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def error_text(error: ConversationError) -> str:
+    """The short user text for a known service error."""
+    for kind, text in ERROR_TEXT:
+        if isinstance(error, kind):
+            return text
+    return UNEXPECTED

@@ -1,0 +1,170 @@
+"""A stateful fake of the Slack Web API: stdlib HTTP server on 127.0.0.1, port 0, in a thread.
+
+It records every call (method name and decoded params) and answers the methods the app uses.
+Any other method (files.* included) is recorded and answered `unknown_method`, so a test can
+assert it was never called.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER = "U0YPSIBOT0"
+BOT_ID = "B0YPSIBOT0"
+TEAM = "T0SCHOOLS00"
+JSON_PARAMS = ("view", "blocks", "metadata", "attachments")
+
+
+@dataclass
+class Call:
+    """One Web API call as the fake server received it."""
+
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class ChannelInfo:
+    is_private: bool = True
+    is_member: bool = True
+
+
+@dataclass
+class FakeSlackApi:
+    """The server's state: recorded calls, channel settings, issued timestamps and view ids."""
+
+    channels: dict[str, ChannelInfo] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    view_by_trigger: dict[str, str] = field(default_factory=dict)
+    _calls: list[Call] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def start(self) -> FakeSlackApi:
+        """Serve on a free port in a daemon thread."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Recorded calls, in order; only those of `method` when given."""
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def methods(self) -> list[str]:
+        """The method name of every recorded call, in order."""
+        return [c.method for c in self.calls()]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """chat.postMessage params, optionally only those to one channel (DMs are D + user id)."""
+        return [
+            c.params
+            for c in self.calls("chat.postMessage")
+            if channel is None or c.params["channel"] == channel
+        ]
+
+    def set_channel(self, channel: str, *, is_private: bool = True, is_member: bool = True) -> None:
+        """What conversations.info says about a channel (default: private, bot is a member)."""
+        self.channels[channel] = ChannelInfo(is_private, is_member)
+
+    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._calls.append(Call(method, params))
+            number = next(self._counter)
+        answer = getattr(self, "_" + method.replace(".", "_"), None)
+        return answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
+
+    # --- the methods the app may call ------------------------------------------------------
+
+    def _auth_test(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "ypsi-bot"}
+
+    def _views_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        view_id = f"V{n:09d}"
+        with self._lock:
+            self.views[view_id] = params["view"]
+            self.view_by_trigger[params["trigger_id"]] = view_id
+        return {"ok": True, "view": {**params["view"], "id": view_id, "hash": f"h{n}"}}
+
+    def _views_update(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        with self._lock:
+            self.views[params["view_id"]] = params["view"]
+        return {"ok": True, "view": {**params["view"], "id": params["view_id"]}}
+
+    _views_push = _views_open
+
+    def _chat_postMessage(self, params: dict[str, Any], n: int) -> dict[str, Any]:  # noqa: N802
+        ts = f"1790000000.{n:06d}"
+        return {"ok": True, "channel": params["channel"], "ts": ts, "message": {"ts": ts}}
+
+    def _chat_update(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+
+    def _chat_postEphemeral(self, params: dict[str, Any], n: int) -> dict[str, Any]:  # noqa: N802
+        return {"ok": True, "message_ts": f"1790000000.{n:06d}"}
+
+    def _conversations_info(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        info = self.channels.get(params["channel"], ChannelInfo())
+        return {
+            "ok": True,
+            "channel": {"id": params["channel"], "is_private": info.is_private, "is_member": info.is_member},
+        }
+
+    def _conversations_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": dm_channel(params["users"])}}
+
+    def _users_info(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"ok": True, "user": {"id": params["user"], "tz": "Europe/London", "is_bot": False}}
+
+
+def dm_channel(user: str) -> str:
+    """The fake's id for the app's direct message with `user`."""
+    return "D" + user[1:]
+
+
+def _decode(body: bytes, content_type: str, query: str) -> dict[str, Any]:
+    params: dict[str, Any] = dict(parse_qsl(query))
+    if "json" in content_type:
+        params.update(json.loads(body or b"{}"))
+    else:
+        params.update(parse_qsl(body.decode()))
+    for key in JSON_PARAMS:
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params
+
+
+def _handler(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            path, _, query = self.path.partition("?")
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            params = _decode(body, self.headers.get("Content-Type", ""), query)
+            data = json.dumps(api.record(path.rsplit("/", 1)[-1], params)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    return Handler

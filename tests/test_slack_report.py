@@ -1,0 +1,111 @@
+"""End to end: /ypsi report through every modal step to the DSL channel, over signed HTTP."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.ids import ActionId, BlockId, CallbackId, step_callback
+from conversations.models import Case
+from tests.conftest import OAKFIELD, TEACHER
+from tests.slack.fake_api import dm_channel
+
+SENTINEL_NAME = "Zebulon Quartermaine"
+SENTINEL_ACCOUNT = "<!channel> XYZZY-ACCOUNT told me <@U0OAKDSL00> http://evil.example"
+SENTINEL_PLATFORM = "PLUGH-PLATFORM"
+
+ANSWERS = {
+    "safety": {"understood": "yes"},
+    "risk": {"immediate_risk": "no"},
+    "young_people": {"count": "2", "age_bands": ["13_15"], "ages": "15, 15", "identifiers": SENTINEL_NAME},
+    "sharing": {
+        "came_to_light": "peer",
+        "relationship": "relationship",
+        "shared": "one_person",
+        "platform": SENTINEL_PLATFORM,
+        "still_spreading": "no",
+    },
+    "concerns": {"concerns": ["coercion"]},
+    "device": {"device": "confiscated"},
+    "account": {"account": SENTINEL_ACCOUNT},
+}
+STEPS = list(ANSWERS)
+
+
+def walk_to_review(slack, user=TEACHER):
+    """Answer every step; assert each ack names the next step's view."""
+    for step, following in zip(STEPS, [*STEPS[1:], None], strict=True):
+        assert slack.view(user)["callback_id"] == step_callback(step)
+        ack = slack.submit_view(user, ANSWERS[step])
+        assert ack.status == 200
+        assert ack.json["response_action"] == "update"
+        expected = step_callback(following) if following else CallbackId.REVIEW
+        assert ack.json["view"]["callback_id"] == expected
+
+
+def case_count(ctx) -> int:
+    with ctx.db.unit_of_work() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Case))
+
+
+def test_report_end_to_end(ctx, slack):
+    ack = slack.command(TEACHER, "report")
+    assert ack.status == 200 and ack.body == ""
+    opened = slack.api.calls("views.open")
+    assert len(opened) == 1 and opened[0].params["view"]["callback_id"] == step_callback("safety")
+    walk_to_review(slack)
+
+    review = slack.view(TEACHER)
+    text = str(review["blocks"])
+    assert "Aggravated: youth only, intent to harm" in text and "Coercion, blackmail or grooming" in text
+    assert "UKCIS 2024" in text  # each trigger carries its policy sentence
+    sent = slack.submit_view(TEACHER)
+    assert sent.json["response_action"] == "update"
+    assert sent.json["view"]["callback_id"] == CallbackId.SENT
+    assert "YPSI-2026-0001" in str(sent.json["view"])
+
+    channel_posts = slack.api.posted(OAKFIELD.dsl_channel)
+    assert len(channel_posts) == 1
+    card = channel_posts[0]
+    everything = str(card)
+    assert "YPSI-2026-0001" in everything and OAKFIELD.name in everything
+    for secret in (SENTINEL_NAME, "XYZZY", SENTINEL_PLATFORM, "evil.example", "15, 15"):
+        assert secret not in everything
+    buttons = next(b for b in card["blocks"] if b.get("block_id") == BlockId.CASE_ACTIONS)["elements"]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        (ActionId.ACKNOWLEDGE, "YPSI-2026-0001"),
+        (ActionId.OPEN_CASE, "YPSI-2026-0001"),
+    ]
+    assert card["metadata"]["event_payload"] == {"reference": "YPSI-2026-0001"}
+
+    receipt = slack.api.posted(dm_channel(TEACHER))
+    assert len(receipt) == 1
+    assert "YPSI-2026-0001" in receipt[0]["text"] and "Childline" in str(receipt[0]["blocks"])
+    # Nothing anyone typed reached Slack except inside the teacher's own modal.
+    outside_modals = [c for c in slack.api.calls() if not c.method.startswith("views.")]
+    assert SENTINEL_NAME not in str([c.params for c in outside_modals])
+    assert case_count(ctx) == 1
+    with ctx.db.unit_of_work() as uow:
+        case = uow.session.scalar(select(Case))
+        assert (case.alert_channel, case.alert_ts) == (OAKFIELD.dsl_channel, channel_posts and case.alert_ts)
+        assert case.alert_ts is not None
+
+
+def test_draft_resumes_after_restart(ctx, slack):
+    slack.command(TEACHER, "report")
+    slack.submit_view(TEACHER, ANSWERS["safety"])
+    slack.submit_view(TEACHER, ANSWERS["risk"])
+    slack.close_view(TEACHER)
+    assert "saved" in slack.api.posted(dm_channel(TEACHER))[-1]["text"]
+
+    slack.restart()
+    slack.command(TEACHER, "report")
+    offer = slack.view(TEACHER)
+    assert offer["callback_id"] == CallbackId.RESUME
+    slack.click(TEACHER, ActionId.RESUME)
+    resumed = slack.view(TEACHER)
+    assert resumed["callback_id"] == step_callback("young_people")
+    slack.click(TEACHER, ActionId.BACK)
+    back = slack.view(TEACHER)
+    assert back["callback_id"] == step_callback("risk")
+    radio = next(b for b in back["blocks"] if b.get("block_id") == "immediate_risk")["element"]
+    assert radio["initial_option"]["value"] == "no"
