@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from bot.logs import configure_logging
 from conversations import keys
 from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
@@ -33,7 +35,11 @@ def build_context(
     clock: Callable[[], datetime] = system_clock,
     migrate: bool = True,
 ) -> Context:
-    """Connect and (by default) migrate the database, then load academies and guidance."""
+    """Set up logging, connect and (by default) migrate the database, load academies and guidance.
+
+    The practice console logs warnings only: it is interactive, and its person reads stdout.
+    """
+    configure_logging(logging.WARNING if practice else logging.INFO, secrets_of(settings))
     academies = academies_for(settings, practice=practice)
     keyring = keyring_for(settings, practice=practice)
     db = Database.connect(settings.database_url, keyring)
@@ -49,6 +55,12 @@ def build_context(
             ) from None
     keys.check(db, keyring)
     return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every configured secret, for the log filter to mask wherever one turns up."""
+    keys = [item.partition(":")[2] for item in settings.encryption_keys.split(",")]
+    return [settings.bot_token, settings.signing_secret, settings.app_token, *keys]
 
 
 def keyring_for(settings: Settings, *, practice: bool) -> Keyring:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from conversations.crypto import DecryptionError
 from conversations.models import AuditEvent, Case
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 
 
 def record(
@@ -53,6 +55,17 @@ def record(
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    # Ids only: the reason and details may hold case content.
+    log.info(
+        "audit event",
+        extra={
+            "case": case.reference if case is not None else None,
+            "event_id": event.id,
+            "action": action,
+            "actor": actor_id,
+            "academy": event.academy_key,
+        },
+    )
     return event
 
 
