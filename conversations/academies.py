@@ -38,6 +38,7 @@ class Academy:
     team_id: str = ""
     contacts: tuple[LocalContact, ...] = ()
     closures: tuple[date, ...] = ()
+    terms: tuple[tuple[date, date], ...] = ()
     reminders: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -127,6 +128,7 @@ def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
             team_id=str(raw.get("team_id", "")),
             contacts=tuple(LocalContact(**c) for c in raw.get("contacts", ())),
             closures=tuple(date.fromisoformat(str(d)) for d in raw.get("closures", ())),
+            terms=_terms(raw.get("terms", ())),
             reminders=dict(raw.get("reminders", {})),
         )
     except KeyError as exc:
@@ -135,6 +137,14 @@ def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
         raise ConfigError(f"{where}: {exc}") from None
     _check_ids(where, academy)
     return academy
+
+
+def _terms(raw: Any) -> tuple[tuple[date, date], ...]:
+    """Term dates as (first day, last day) pairs; days outside every term are not school days."""
+    terms = tuple((date.fromisoformat(str(t[0])), date.fromisoformat(str(t[1]))) for t in raw)
+    if any(start > end for start, end in terms):
+        raise ValueError("terms: each term is [first day, last day], first not after last")
+    return terms
 
 
 def _check_ids(where: str, a: Academy) -> None:

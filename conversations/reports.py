@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conversations import audit
+from conversations import audit, reminders
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound, StaleStep
 from conversations.models import Case, Draft
@@ -81,6 +81,7 @@ def start(ctx: Context, team_id: str, user_id: str, *, restart: bool = False) ->
             return _view(ctx, uow.session, draft, resumed=True)
         draft = _new_draft(ctx, team_id, user_id)
         uow.session.add(draft)
+        reminders.reschedule(ctx, uow.session, draft)
         try:
             uow.commit()
         except IntegrityError:
@@ -120,6 +121,7 @@ def answer(
         alert = None
         if draft.state == dialogue.RISK_ACTIONS:
             alert = _urgent_case(ctx, uow.session, draft)
+        reminders.reschedule(ctx, uow.session, draft)
         uow.commit()
         return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert)
 
@@ -130,6 +132,7 @@ def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None
         draft = _own(uow.session, draft_id, user_id, lock=True)
         _expect(draft, expected_step)
         _fire(ctx, draft, "back")
+        reminders.reschedule(ctx, uow.session, draft)
         uow.commit()
         return _view(ctx, uow.session, draft, resumed=False)
 
@@ -163,6 +166,8 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             case = _new_case(ctx, uow.session, draft, suggestion)
         _complete_case(case, draft, suggestion, now)
         draft.status = "submitted"
+        reminders.reschedule(ctx, uow.session, draft)
+        reminders.reschedule(ctx, uow.session, case)
         audit.record(
             uow.session,
             action="report_submitted",
@@ -247,6 +252,7 @@ def _choices(ctx: Context, draft: Draft) -> dict[str, dict[str, str]]:
 def _cancel(ctx: Context, session: Session, draft: Draft, reason: str) -> None:
     _fire(ctx, draft, "cancel")
     draft.status = "cancelled"
+    reminders.reschedule(ctx, session, draft)
     case = _case_of(session, draft)
     if case is not None:
         audit.record(
@@ -268,6 +274,7 @@ def _urgent_case(ctx: Context, session: Session, draft: Draft) -> Alert | None:
         return None
     case = _new_case(ctx, session, draft, ctx.guidance.classify(draft.answers))
     case.urgent = True
+    reminders.reschedule(ctx, session, case)
     audit.record(
         session,
         action="urgent_alert_raised",
