@@ -9,16 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from conversations import audit, reminders
+from conversations import audit
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound
-from conversations.models import Case
+from conversations.models import Case, Deletion
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import GuardFailed, StateMachineError
 from state_machines import case as lifecycle
+
+# A deletion is settled once confirmed, or waived with the rest of the case's deletion.
+DELETION_SETTLED = ("confirmed", "waived")
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,22 @@ def refuse(ctx: Context, case: Case, user_id: str, reason: str) -> None:
         uow.commit()
 
 
+def case_file(case: Case) -> lifecycle.CaseFile:
+    """The lifecycle's view of a case row: its state, facts and deletions still unconfirmed."""
+    session = object_session(case)
+    pending = 0
+    if session is not None:
+        pending = session.scalar(
+            select(func.count())
+            .select_from(Deletion)
+            .where(Deletion.case_id == case.id, Deletion.status.not_in(DELETION_SETTLED))
+        )
+    return lifecycle.CaseFile(state=case.state, facts=set(case.facts), deletions_pending=pending or 0)
+
+
 def fire(ctx: Context, case: Case, trigger: str) -> tuple[str, str]:
     """Move a case row through the lifecycle machine; illegal moves become NotAllowedNow."""
-    model = lifecycle.CaseFile(state=case.state, facts=set(case.facts))
+    model = case_file(case)
     try:
         moved = lifecycle.MACHINE.fire(model, trigger)
     except GuardFailed as exc:
@@ -109,9 +125,6 @@ def fire(ctx: Context, case: Case, trigger: str) -> tuple[str, str]:
         raise NotAllowedNow("That is not possible at this stage of the case.") from exc
     case.state = model.state
     case.updated_at = ctx.clock()
-    session = object_session(case)
-    if session is not None:
-        reminders.reschedule(ctx, session, case, trigger)
     return moved
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from conversations.errors import ConfigError
 
 GUIDANCE_FILE = Path(__file__).with_name("guidance.toml")
-FIELD_TYPES = {"choice", "multi", "int", "ages", "text"}
+FIELD_TYPES = {"choice", "multi", "int", "ages", "text", "date", "datetime", "user", "names"}
 LEVELS = ("immediate", "discuss", "consider")
 
 
@@ -30,6 +30,7 @@ class Field:
     min: int | None = None
     max: int | None = None
     max_length: int = 500
+    default: str = ""  # symbolic (e.g. "me", "now"): resolved by the service that asks the field
 
 
 @dataclass(frozen=True)
