@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from conversations import audit
+from conversations import audit, reminders
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound
 from conversations.models import Case, Deletion
@@ -125,6 +125,9 @@ def fire(ctx: Context, case: Case, trigger: str) -> tuple[str, str]:
         raise NotAllowedNow("That is not possible at this stage of the case.") from exc
     case.state = model.state
     case.updated_at = ctx.clock()
+    session = object_session(case)
+    if session is not None:
+        reminders.reschedule(ctx, session, case, trigger)
     return moved
 
 
