@@ -7,39 +7,8 @@ from sqlalchemy import func, select
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
 from conversations.models import Case
 from tests.conftest import OAKFIELD, TEACHER
+from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, SENTINEL_PLATFORM, walk_to_review
 from tests.slack.fake_api import dm_channel
-
-SENTINEL_NAME = "Zebulon Quartermaine"
-SENTINEL_ACCOUNT = "<!channel> XYZZY-ACCOUNT told me <@U0OAKDSL00> http://evil.example"
-SENTINEL_PLATFORM = "PLUGH-PLATFORM"
-
-ANSWERS = {
-    "safety": {"understood": "yes"},
-    "risk": {"immediate_risk": "no"},
-    "young_people": {"count": "2", "age_bands": ["13_15"], "ages": "15, 15", "identifiers": SENTINEL_NAME},
-    "sharing": {
-        "came_to_light": "peer",
-        "relationship": "relationship",
-        "shared": "one_person",
-        "platform": SENTINEL_PLATFORM,
-        "still_spreading": "no",
-    },
-    "concerns": {"concerns": ["coercion"]},
-    "device": {"device": "confiscated"},
-    "account": {"account": SENTINEL_ACCOUNT},
-}
-STEPS = list(ANSWERS)
-
-
-def walk_to_review(slack, user=TEACHER):
-    """Answer every step; assert each ack names the next step's view."""
-    for step, following in zip(STEPS, [*STEPS[1:], None], strict=True):
-        assert slack.view(user)["callback_id"] == step_callback(step)
-        ack = slack.submit_view(user, ANSWERS[step])
-        assert ack.status == 200
-        assert ack.json["response_action"] == "update"
-        expected = step_callback(following) if following else CallbackId.REVIEW
-        assert ack.json["view"]["callback_id"] == expected
 
 
 def case_count(ctx) -> int:
@@ -81,8 +50,9 @@ def test_report_end_to_end(ctx, slack):
     assert len(receipt) == 1
     assert "YPSI-2026-0001" in receipt[0]["text"] and "Childline" in str(receipt[0]["blocks"])
     # Nothing anyone typed reached Slack except inside the teacher's own modal.
-    outside_modals = [c for c in slack.api.calls() if not c.method.startswith("views.")]
-    assert SENTINEL_NAME not in str([c.params for c in outside_modals])
+    outside_modals = str([c.params for c in slack.api.calls() if not c.method.startswith("views.")])
+    for secret in (SENTINEL_NAME, SENTINEL_PLATFORM, "XYZZY", "<!channel>", "<@U0OAKDSL00>"):
+        assert secret not in outside_modals
     assert case_count(ctx) == 1
     with ctx.db.unit_of_work() as uow:
         case = uow.session.scalar(select(Case))

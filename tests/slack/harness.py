@@ -44,6 +44,11 @@ class Response:
     def json(self) -> dict[str, Any]:
         return json.loads(self.body) if self.body.strip().startswith("{") else {}
 
+    @property
+    def text(self) -> str:
+        """The message text of a command's ack (bolt sends a text-only ack as a plain body)."""
+        return self.json.get("text", "") if self.json else self.body
+
 
 class DrainingExecutor(ThreadPoolExecutor):
     """bolt's listener executor, with a way to wait until every submitted listener has finished."""
