@@ -1,4 +1,5 @@
-"""The `ypsi` command: run, console, db upgrade, check-config, diagram, keys, audit verify.
+"""The `ypsi` command: run, console, db upgrade, check-config, diagram, keys, audit verify, purge,
+case export.
 
 Configuration problems print one line naming the setting and exit 2, never a traceback.
 """
@@ -6,6 +7,8 @@ Configuration problems print one line naming the setting and exit 2, never a tra
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -14,9 +17,11 @@ from pathlib import Path
 from bot.bootstrap import build_context, keyring_for
 from bot.config import Settings, load_settings
 from bot.console import Console
-from conversations import audit, keys
+from conversations import audit, keys, retention
+from conversations.context import Context
 from conversations.crypto import SETTING, new_key
-from conversations.errors import ConfigError
+from conversations.errors import ConfigError, NotFound
+from conversations.export import FORMATS, export_case
 from state_machines import case, report
 
 DIAGRAM_FILE = Path("docs/state-machines.md")
@@ -61,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     trail.add_parser("verify", help="check every audit chain; name the first broken event").set_defaults(
         handler=audit_verify
     )
+    purge_parser = sub.add_parser("purge", help="delete records past their retention date (audited)")
+    purge_parser.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
+    purge_parser.set_defaults(handler=purge)
+    records = sub.add_parser("case", help="case records").add_subparsers(required=True, metavar="ACTION")
+    export = records.add_parser("export", help="write a case's safeguarding record (audited)")
+    export.add_argument("reference", help="the case reference, e.g. YPSI-2026-0001")
+    export.add_argument("--format", choices=FORMATS, default="md", help="Markdown (default) or HTML")
+    export.add_argument("--out", type=Path, help="write to this file (readable by you only), not the screen")
+    export.set_defaults(handler=case_export)
     return parser
 
 
@@ -121,6 +135,38 @@ def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Apply the retention rules (or, with --dry-run, list what they would remove)."""
+    rules = retention.load_retention(settings.retention_file)
+    ctx = build_context(settings, practice=not settings.slack_enabled)
+    plan = retention.purge(ctx, rules, dry_run=args.dry_run)
+    verb = "Would purge" if args.dry_run else "Purged"
+    print(f"{verb} {len(plan.cases)} closed cases and {plan.drafts} drafts.")
+    for due in plan.cases:
+        print(f"  {due.reference}: kept until {due.keep_until} ({due.rule})")
+    return 0
+
+
+def case_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write one case's record; the export is audited with the operating-system user as actor."""
+    ctx = build_context(settings, practice=not settings.slack_enabled)
+    reference = args.reference.upper()
+    try:
+        text = export_case(ctx, reference, f"cli:{getpass.getuser()}"[:32], args.format)
+    except NotFound:
+        print(f"ypsi: no case {reference}: check the reference", file=sys.stderr)
+        return 1
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    # The record is special category data: the file is created readable by its owner only.
+    descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def check_config(settings: Settings, args: argparse.Namespace) -> int:
     """Validate everything and say what was checked."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
@@ -128,7 +174,23 @@ def check_config(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"ok: {len(ctx.academies.all())} academies ({names}); database {ctx.db.engine.dialect.name} migrated"
     )
-    return 0
+    return check_slack_channels(ctx, settings) if settings.slack_enabled else 0
+
+
+def check_slack_channels(ctx: Context, settings: Settings) -> int:
+    """Ask Slack whether each DSL channel is private with ypsi-bot in it; 1 if any is not."""
+    from bot.alerts import channel_problems
+    from bot.app import web_client
+
+    try:
+        problems = channel_problems(ctx, web_client(settings))
+    except OSError as exc:
+        raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
+    for line in problems:
+        print(f"problem: {line}")
+    if not problems:
+        print("ok: every DSL channel is private and ypsi-bot is a member")
+    return 1 if problems else 0
 
 
 def diagram(settings: Settings, args: argparse.Namespace) -> int:

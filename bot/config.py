@@ -14,6 +14,7 @@ from pathlib import Path
 from dotenv import load_dotenv
 
 from conversations.errors import ConfigError
+from conversations.retention import DEFAULT_FILE as DEFAULT_RETENTION_FILE
 
 DEFAULT_DATABASE_URL = "sqlite:///ypsi.db"
 DEFAULT_ACADEMIES_FILE = "academies.toml"
@@ -31,6 +32,7 @@ class Settings:
     api_url: str
     port: int
     encryption_keys: str = ""
+    retention_file: Path = DEFAULT_RETENTION_FILE
 
     @property
     def slack_enabled(self) -> bool:
@@ -51,6 +53,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_url=_api_url(env.get("SLACK_API_URL", "").strip()),
         port=_port(env.get("PORT", "").strip() or "3000"),
         encryption_keys=env.get("YPSI_ENCRYPTION_KEYS", "").strip(),
+        retention_file=Path(env.get("YPSI_RETENTION_FILE", "").strip() or DEFAULT_RETENTION_FILE),
     )
     _check_slack(settings)
     return settings
