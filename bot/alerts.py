@@ -27,7 +27,10 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
     try:
         info = client.conversations_info(channel=channel)["channel"]
     except SlackApiError as exc:
-        return f"ypsi-bot cannot see the channel ({exc.response.get('error', 'error')})"
+        # Without channels:read (least privilege) a public channel is "not found", like a
+        # private one the bot was not invited to: either way it must not be used.
+        error = exc.response.get("error", "error")
+        return f"ypsi-bot cannot see the channel: it is public or ypsi-bot is not invited ({error})"
     if not info.get("is_private"):
         return "the channel is public"
     if not info.get("is_member"):
@@ -56,16 +59,16 @@ def deliver_alert(ctx: Context, client: WebClient, alert: Alert, *, mention_dsls
         message = alert_message(alert, note=CHANNEL_FALLBACK.format(problem=problem))
         for user in alert.dsl_users:
             direct_message(client, user, message)
-        log.warning("alert sent by direct message reference=%s problem=%s", alert.reference, problem)
+        log.warning("alert sent by direct message", extra={"case": alert.reference})
         return
     message = alert_message(alert, mention_dsls=mention_dsls)
     if alert.alert_ts:
         client.chat_update(channel=alert.channel, ts=alert.alert_ts, **message)
-        log.info("alert updated reference=%s", alert.reference)
+        log.info("alert updated", extra={"case": alert.reference})
         return
     ts = client.chat_postMessage(channel=alert.channel, **message)["ts"]
     routing.record_alert_posted(ctx, alert.reference, alert.channel, ts)
-    log.info("alert posted reference=%s", alert.reference)
+    log.info("alert posted", extra={"case": alert.reference})
 
 
 def direct_message(client: WebClient, user_id: str, message: dict[str, Any]) -> None:

@@ -56,10 +56,9 @@ def create_app(
 def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
     """The one handler for unexpected errors: log the event id (never the payload), tell the person."""
     log.error(
-        "unhandled error kind=%s event_id=%s error=%s",
-        body.get("type", "command"),
-        body.get("event_id", "-"),
+        "unhandled error %s",
         error.__class__.__name__,
+        extra={"event_id": body.get("event_id"), "kind": body.get("type", "command")},
     )
     user = _user_of(body)
     if not user:
@@ -67,7 +66,7 @@ def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
     try:
         direct_message(client, user, {"text": UNEXPECTED})
     except Exception as exc:  # Slack itself failing: nothing more to tell anyone
-        log.error("could not tell the user about an error: %s", exc.__class__.__name__)
+        log.error("could not tell the user about an error %s", exc.__class__.__name__)
 
 
 def _user_of(body: dict[str, Any]) -> str:

@@ -25,7 +25,6 @@ log = logging.getLogger("ypsi.slack")
 
 def serve(settings: Settings) -> int:
     """Connect to Slack and handle requests until interrupted."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     ctx = build_context(settings)
     try:
         app = create_app(ctx, settings)

@@ -5,7 +5,6 @@ The DSL card's Acknowledge / Open case buttons (bot.ids.ActionId) belong to the 
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 from typing import Any
 
@@ -20,8 +19,6 @@ from conversations import reports
 from conversations.context import Context
 from conversations.errors import ConversationError, StaleStep
 from state_machines import report as dialogue
-
-log = logging.getLogger("ypsi.slack")
 
 
 def register(app: App, ctx: Context) -> None:

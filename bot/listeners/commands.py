@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 from typing import Any
 
@@ -14,8 +13,6 @@ from bot.listeners.flow import first_view
 from bot.views.text import HELP, UNKNOWN, escape
 from conversations import cases
 from conversations.context import Context
-
-log = logging.getLogger("ypsi.slack")
 
 
 def register(app: App, ctx: Context) -> None:

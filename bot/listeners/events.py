@@ -34,7 +34,7 @@ def once_per_event(ctx: Context, body: dict[str, Any], next) -> BoltResponse | N
     """Global middleware: an event id seen before (a Slack retry) is acknowledged and dropped."""
     event_id = body.get("event_id") if body.get("type") == "event_callback" else None
     if event_id and not first_delivery(ctx, f"event:{event_id}"):
-        log.info("duplicate event ignored event_id=%s", event_id)
+        log.info("duplicate event ignored", extra={"event_id": event_id})
         return BoltResponse(status=200, body="")
     next()
     return None
@@ -50,7 +50,7 @@ def refuse_file(ctx: Context, body: dict[str, Any], event: dict[str, Any], clien
         client.chat_postEphemeral(channel=channel, user=user, text=FILE_REFUSED)
     place = refusals.DM if in_dm else refusals.DSL_CHANNEL
     academies = refusals.file_refused(ctx, user, body.get("team_id", ""), place, channel)
-    log.info("file refused event_id=%s place=%s", body.get("event_id"), place)
+    log.info("file refused", extra={"event_id": body.get("event_id"), "kind": place})
     if not in_dm:
         return
     for dsl in sorted({u for a in academies for u in a.dsl_users}):

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.report import STEP_CONTACTS, View, notice_view, resume_view, review_view, sent_view, step_view
+from bot.views.report import View, resume_view, view_for
 from conversations import reports
 from conversations.context import Context
 from conversations.questions import Raw
-from state_machines import report as dialogue
-
-DISCARDED = "This report was discarded. Type /ypsi report to start a new one."
 
 
 def first_view(ctx: Context, team_id: str, user_id: str) -> View:
@@ -23,22 +20,7 @@ def first_view(ctx: Context, team_id: str, user_id: str) -> View:
 
 def current_view(ctx: Context, draft: reports.DraftView) -> View:
     """The view for where the draft is now (a step, the review, or the end)."""
-    if draft.state == dialogue.SUBMITTED and draft.reference:
-        return sent_view(draft.reference)
-    if draft.finished:
-        return notice_view(DISCARDED)
-    if draft.state == dialogue.REVIEW:
-        return review_view(draft.id, reports.suggest(ctx, draft))
-    step = ctx.guidance.steps[draft.state]
-    audience = STEP_CONTACTS.get(step.key)
-    return step_view(
-        step,
-        draft.id,
-        draft.answers.get(step.key, {}),
-        draft.choices,
-        ctx.guidance.contacts_for(audience) if audience else (),
-        first=step.key == dialogue.SAFETY,
-    )
+    return view_for(ctx.guidance, draft)
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, Raw]:

@@ -55,7 +55,7 @@ def answer_step(
         return
     ack(response_action="update", view=current_view(ctx, outcome.draft))
     if outcome.urgent_alert is not None:
-        log.info("urgent alert reference=%s", outcome.urgent_alert.reference)
+        log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
         deliver_alert(ctx, client, outcome.urgent_alert, mention_dsls=True)
 
 
@@ -75,7 +75,7 @@ def submit_report(
     ack(response_action="update", view=sent_view(sent.reference))
     if not sent.first_time:
         return
-    log.info("report submitted reference=%s", sent.reference)
+    log.info("report submitted", extra={"case": sent.reference})
     deliver_alert(ctx, client, sent.alert)
     direct_message(client, user, teacher_receipt(sent.reference, ctx.guidance.contacts_for("young_person")))
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
 from bot.views.text import escape
-from conversations.policy import Contact, Field, Step, Suggestion
+from conversations.policy import Contact, Field, Guidance, Step, Suggestion
+from conversations.reports import DraftView
 from state_machines import report as dialogue
 
 Block = dict[str, Any]
@@ -28,6 +29,27 @@ LEVEL_WORDS = {
 }
 # Steps that show contacts under their questions, by audience in guidance.toml.
 STEP_CONTACTS = {dialogue.RISK_ACTIONS: "emergency"}
+DISCARDED = "This report was discarded. Type /ypsi report to start a new one."
+
+
+def view_for(guidance: Guidance, draft: DraftView) -> View:
+    """The view for where a draft is now: a step, the review, or the end."""
+    if draft.state == dialogue.SUBMITTED and draft.reference:
+        return sent_view(draft.reference)
+    if draft.finished:
+        return notice_view(DISCARDED)
+    if draft.state == dialogue.REVIEW:
+        return review_view(draft.id, guidance.classify(draft.answers))
+    step = guidance.steps[draft.state]
+    audience = STEP_CONTACTS.get(step.key)
+    return step_view(
+        step,
+        draft.id,
+        draft.answers.get(step.key, {}),
+        draft.choices,
+        guidance.contacts_for(audience) if audience else (),
+        first=step.key == dialogue.SAFETY,
+    )
 
 
 def plain(text: str) -> dict[str, Any]:
