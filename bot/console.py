@@ -10,8 +10,9 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from conversations import cases, reports
+from conversations import casework, readable, reports
 from conversations.context import Context
+from conversations.decisions import load_decisions
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised
 from conversations.policy import Field, Step
 from conversations.questions import Raw
@@ -25,7 +26,9 @@ HELP = """Commands:
   report new    discard your unfinished report and start again
   status        your reports and where they are
   dsl           act as the academy's DSL      teacher   act as the member of staff
-  cases         (DSL) open cases               ack REF   (DSL) acknowledge a case
+  cases         (DSL) open cases, what is due  ack REF   (DSL) acknowledge a case
+  open REF      (DSL) the full case record     decide REF [KEY]  (DSL) record a decision
+  close REF     (DSL) close a case             reopen REF  (DSL) reopen a closed case
   help          this list                      quit      leave (your draft is kept)
 While answering: type `back` for the previous step, `cancel` to discard, `save` to stop."""
 
@@ -74,6 +77,10 @@ class Console:
             "teacher": self.as_teacher,
             "cases": self.cases,
             "ack": lambda: self.acknowledge(arg.strip()),
+            "open": lambda: self.open_case(arg.strip()),
+            "decide": lambda: self.decide(*arg.split()[:2]),
+            "close": lambda: self.decide(arg.strip(), "closed"),
+            "reopen": lambda: self.decide(arg.strip(), "reopened"),
             "help": lambda: self.say(HELP),
             "": lambda: None,
         }
@@ -85,6 +92,8 @@ class Console:
             handler()
         except NotAuthorised:
             self.say("You are not authorised to see that. Switch role with `dsl`.")
+        except NotAllowedNow as exc:
+            self.say(f"Sorry: {exc}" + "".join(f"\n  - {m}" for m in exc.missing))
         except ConversationError as exc:
             self.say(f"Sorry: {exc}")
 
@@ -201,16 +210,16 @@ class Console:
 
     def status(self) -> None:
         """List the teacher's own reports."""
-        rows = cases.reports_of(self.ctx, self.user)
+        rows = casework.my_reports(self.ctx, self.user)
         if not rows:
             self.say("You have not sent any reports.")
         for r in rows:
-            self.say(f"  {r.reference}  {r.status_label}")
+            self.say(f"  {r.reference}  {r.status}  (sent {_when(r.reported_at)})")
 
     def as_dsl(self) -> None:
         """Act as the first academy's DSL."""
         self.user, self.role = self.ctx.academies.all()[0].dsl_users[0], "dsl"
-        self.say("You are now the DSL. `cases` lists open cases; `ack REF` acknowledges one.")
+        self.say("You are now the DSL. `cases` lists open cases; `ack REF`, `open REF`, `decide REF`.")
 
     def as_teacher(self) -> None:
         """Act as the member of staff again."""
@@ -218,19 +227,91 @@ class Console:
         self.say("You are now the member of staff.")
 
     def cases(self) -> None:
-        """List open cases of the DSL's academies."""
-        rows = cases.open_cases(self.ctx, self.user)
+        """List open cases of the DSL's academies, overdue first, with what is due next."""
+        rows = casework.dsl_overview(self.ctx, self.user)
         if not rows:
             self.say("No open cases.")
         for r in rows:
-            urgent = "URGENT " if r.urgent else ""
-            self.say(f"  {r.reference}  {urgent}{r.status_label}  reported {_when(r.reported_at)}")
+            flags = ("OVERDUE " if r.overdue else "") + ("URGENT " if r.urgent else "")
+            self.say(f"  {r.reference}  {flags}{r.status_label}  reported {_when(r.reported_at)}")
+            self.say(f"      next: {r.next.text}")
 
     def acknowledge(self, reference: str) -> None:
         """Acknowledge a case as the DSL."""
-        alert = cases.acknowledge(self.ctx, reference.upper(), self.user)
-        self.say(f"{alert.reference} acknowledged: you own it. The reporter is told.")
-        self.show_alert(alert, "as an update to the card ")
+        outcome = casework.record_decision(self.ctx, reference.upper(), self.user, "acknowledged", {})
+        self.say(f"{outcome.reference} acknowledged: you own it. The reporter is told.")
+        self.show_outcome(outcome)
+
+    # --- the DSL's casework ---------------------------------------------------------------
+
+    def open_case(self, reference: str) -> None:
+        """Show the full case record (the opening is audited)."""
+        for line in case_lines(casework.case_detail(self.ctx, reference.upper(), self.user)):
+            self.say(line)
+
+    def decide(self, reference: str = "", key: str = "") -> None:
+        """Record one decision: pick from those possible now (unless given), then answer its fields."""
+        reference = reference.upper()
+        if not key:
+            key = self.pick_decision(reference)
+            if not key:
+                return
+        form = casework.decision_form(self.ctx, reference, self.user, key)
+        self.say(f"\n== {form.decision.title} ({reference}) ==")
+        if form.decision.intro:
+            self.say(form.decision.intro)
+        while True:
+            try:
+                raw = {f.key: self.decision_field(form, f) for f in form.decision.fields}
+                outcome = casework.record_decision(self.ctx, reference, self.user, key, raw)
+            except LeaveDialogue:
+                self.say("Nothing recorded.")
+                return
+            except InvalidAnswer as exc:
+                for field_key, message in exc.errors.items():
+                    self.say(f"  ! {_label(form.decision.form, field_key)}: {message}")
+                continue
+            break
+        self.say(f"Recorded: {outcome.title}. Status: {outcome.status_label}.")
+        self.show_outcome(outcome)
+
+    def pick_decision(self, reference: str) -> str:
+        """List the decisions possible now (and those not yet possible, with why); return the pick."""
+        available, blocked = casework.decisions_now(self.ctx, reference, self.user)
+        for i, decision in enumerate(available, start=1):
+            self.say(f"  {i}. {decision.title}")
+        for b in blocked:
+            self.say(f"  -  {b.decision.title}: not yet ({'; '.join(b.missing)})")
+        line = self.ask("Which decision? (a number, or Enter for none): ").strip()
+        picked = _pick(line, [d.key for d in available]) if line else None
+        if not picked or len(picked) != 1:
+            self.say("Nothing recorded.")
+            return ""
+        return picked[0]
+
+    def decision_field(self, form: casework.DecisionForm, f: Field) -> Raw:
+        """Ask one field of a decision; Enter takes the default shown."""
+        options = form.choices.get(f.key) or f.options
+        default = form.defaults.get(f.key, "")
+        if f.type in ("choice", "multi"):
+            if default:
+                self.say(f"  (Enter: {options.get(default, default)})")
+            return self.field(f, options)
+        hint = TYPE_HINTS.get(f.type, "")
+        shown = "you" if default == self.user else default
+        if default:
+            hint += f" [Enter: {shown}]"
+        elif f.optional:
+            hint += " (optional, Enter to skip)"
+        return self.prompt(f"{f.label}{hint}: ")
+
+    def show_outcome(self, outcome: casework.DecisionOutcome) -> None:
+        """What follows a recorded decision: the reporter's message and the card update."""
+        if outcome.follow_on:
+            self.say(f"Then: {load_decisions().action_label(outcome.follow_on)}.")
+        if outcome.tell_reporter:
+            self.say(f"The member of staff who reported it is told privately: {outcome.tell_reporter}")
+        self.show_alert(outcome.alert, "as an update to the card ")
 
     # --- input and output -----------------------------------------------------------------
 
@@ -273,6 +354,56 @@ def alert_lines(alert: Alert) -> list[str]:
         lines.append(f"Owner: <@{alert.owner_id}>")
     lines.append("[Acknowledge] [Open case]")
     return lines
+
+
+TYPE_HINTS = {
+    "date": " (YYYY-MM-DD)",
+    "datetime": " (YYYY-MM-DD HH:MM, UK time)",
+    "user": " (a Slack user id, e.g. U0DEMODSL00)",
+    "names": " (pseudonyms or initials, separated by commas)",
+}
+
+
+def case_lines(d: casework.CaseDetail) -> list[str]:
+    """The full case record as plain text (the console's rendering of the case modal)."""
+    category = d.suggestion.category
+    lines = [
+        f"\n== {d.reference} at {d.academy_name} ==",
+        f"Status: {d.status_label}   Owner: {_user(d.owner_id) if d.owner_id else 'none yet'}",
+        f"Reported {_when(d.reported_at)} by {_user(d.reporter_id)}",
+        f"Suggested category: {category.label}",
+        f'  "{category.sources[0].sentence}" ({category.sources[0].source})',
+    ]
+    if d.confirmed_category:
+        lines.append(f"Confirmed category: {d.confirmed_category.label}")
+    for trigger in d.suggestion.triggers:
+        lines.append(f"Referral trigger ({trigger.level}): {trigger.label}")
+    lines.append("-- The report --")
+    for title, rows in d.answer_sections:
+        lines += [f" {title}"] + [f"   {label}: {value}" for label, value in _rows(rows)]
+    lines.append("-- Decisions --")
+    for x in d.decisions:
+        lines.append(f" {_when(x.at)}  {x.title}  by {_user(x.by)}")
+        lines += [f"   {label}: {value}" for label, value in _rows(x.rows)]
+    for x in d.deletions:
+        lines.append(f" Deletion: {x.pseudonym}  deadline {readable.day(x.deadline)}  {x.status}")
+    lines.append("-- Timeline --")
+    for e in d.timeline:
+        moved = f"  ({e.from_state} -> {e.to_state})" if e.from_state and e.from_state != e.to_state else ""
+        lines.append(f" {_when(e.at)}  {_user(e.actor_id)}  {e.label}{moved}")
+    lines.append("-- Due next --")
+    lines += [f" {'OVERDUE ' if due.overdue else ''}{due.text}" for due in d.due] or [" Nothing: closed"]
+    lines.append(f"Decisions now (`decide {d.reference}`): " + ", ".join(x.title for x in d.available))
+    lines += [f"Not yet: {b.decision.title}: {'; '.join(b.missing)}" for b in d.blocked]
+    return lines
+
+
+def _rows(rows: tuple[readable.Row, ...]) -> list[tuple[str, str]]:
+    return [(r.label, _user(r.value) if r.kind == readable.USER else r.value) for r in rows]
+
+
+def _user(user_id: str) -> str:
+    return user_id if user_id.startswith("cli:") else f"<@{user_id}>"
 
 
 def _pick(line: str, keys: list[str]) -> list[str] | None:

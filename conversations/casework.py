@@ -205,6 +205,15 @@ def export_detail(ctx: Context, reference: str, actor_id: str, fmt: str) -> Case
         return detail
 
 
+def decisions_now(
+    ctx: Context, reference: str, user_id: str
+) -> tuple[tuple[Decision, ...], tuple[Blocked, ...]]:
+    """The decisions the case's stage allows now, and those allowed but not yet possible (why)."""
+    with ctx.db.unit_of_work() as uow:
+        case = cases.authorised_case(ctx, uow.session, reference, user_id)
+        return _decisions_now(load_decisions(), cases.case_file(case))
+
+
 def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> DecisionForm:
     """The form of one decision, if the case's stage allows it now (else NotAllowedNow)."""
     with ctx.db.unit_of_work() as uow:
@@ -363,21 +372,22 @@ def _append(
     case: Case, decision: Decision, clean: dict[str, Any], user_id: str, now: datetime, source: str, dest: str
 ) -> int:
     # History only grows: a decision recorded twice keeps both entries (reassigned, so the
-    # JSON column sees the change).
+    # JSON column sees the change). `seq` orders entries recorded in the same instant.
+    seq = sum(len(es) for es in case.decisions.values())
     entries = [
         *case.decisions.get(decision.key, []),
-        {"values": clean, "by": user_id, "at": now.isoformat(), "from": source, "to": dest},
+        {"values": clean, "by": user_id, "at": now.isoformat(), "from": source, "to": dest, "seq": seq},
     ]
     case.decisions = {**case.decisions, decision.key: entries}
     return len(entries) - 1
 
 
-def _reason(ctx: Context, decision: Decision, clean: dict[str, Any]) -> str:
-    # Only option labels of non-sensitive choices: never free text or pseudonyms.
+def _reason(ctx: Context, decision: Decision, clean: dict[str, Any]) -> str | None:
+    # The options chosen, by label; never free text or pseudonyms (those stay on the case).
     shown = tuple(f for f in decision.fields if f.type in ("choice", "multi") and not f.sensitive)
     categories = {c.key: c.label for c in ctx.guidance.categories}
     labels = [row.value for row in readable.rows(shown, clean, {"category": categories})]
-    return f"{decision.title}: {'; '.join(labels)}" if labels else decision.title
+    return "; ".join(labels) or None
 
 
 def _follow_on(ctx: Context, session: Session, case: Case, decision: Decision, user_id: str) -> str | None:
@@ -482,8 +492,7 @@ def _detail(ctx: Context, session: Session, case: Case) -> CaseDetail:
     decisions, now = load_decisions(), ctx.clock()
     model = cases.case_file(case)
     deletions = _deletions_by_case(session, [case.id]).get(case.id, [])
-    legal = lifecycle.MACHINE.triggers(case.state)
-    available = lifecycle.MACHINE.available(model)
+    available, blocked = _decisions_now(decisions, model)
     academy = ctx.academies.get(case.academy_key)
     return CaseDetail(
         reference=case.reference,
@@ -509,13 +518,23 @@ def _detail(ctx: Context, session: Session, case: Case) -> CaseDetail:
         timeline=tuple(_timeline(session, decisions, case)),
         decisions=tuple(_recorded(ctx, session, decisions, case)),
         deletions=tuple(deletions),
-        available=tuple(decisions.allowed_by(available)),
-        blocked=tuple(
-            Blocked(d, tuple(lifecycle.SPEC.missing(model, d.trigger)))
-            for d in decisions.allowed_by([t for t in legal if t not in available])
-        ),
+        available=available,
+        blocked=blocked,
         missing_for_close=tuple(lifecycle.missing_for_close(model)),
         due=tuple(_due(decisions, case, deletions, now)),
+    )
+
+
+def _decisions_now(
+    decisions: Decisions, model: lifecycle.CaseFile
+) -> tuple[tuple[Decision, ...], tuple[Blocked, ...]]:
+    available = lifecycle.MACHINE.available(model)
+    blocked = [t for t in lifecycle.MACHINE.triggers(model.state) if t not in available]
+    return (
+        tuple(decisions.allowed_by(available)),
+        tuple(
+            Blocked(d, tuple(lifecycle.SPEC.missing(model, d.trigger))) for d in decisions.allowed_by(blocked)
+        ),
     )
 
 
@@ -524,11 +543,8 @@ def _academy_choices(ctx: Context) -> dict[str, dict[str, str]]:
 
 
 def _confirmed_category(ctx: Context, case: Case) -> Rule | None:
-    entries = [e for es in case.decisions.values() for e in es if "category" in e["values"]]
-    if not entries:
-        return None
-    latest = max(entries, key=lambda e: e["at"])
-    return ctx.guidance.category(latest["values"]["category"])
+    confirmed = [e["values"]["category"] for _, e in _history(case) if "category" in e["values"]]
+    return ctx.guidance.category(confirmed[-1]) if confirmed else None
 
 
 def _timeline(session: Session, decisions: Decisions, case: Case) -> list[TimelineEntry]:
@@ -544,9 +560,9 @@ def _timeline(session: Session, decisions: Decisions, case: Case) -> list[Timeli
 def _recorded(ctx: Context, session: Session, decisions: Decisions, case: Case) -> list[RecordedDecision]:
     choices = _choices(ctx, session, case, pending_only=False)
     out = []
-    for key, entries in case.decisions.items():
+    for key, e in _history(case):
         decision = decisions.get(key)
-        out += [
+        out.append(
             RecordedDecision(
                 key=key,
                 title=decision.title,
@@ -557,9 +573,14 @@ def _recorded(ctx: Context, session: Session, decisions: Decisions, case: Case) 
                 values=e["values"],
                 rows=tuple(readable.rows(decision.fields, e["values"], choices)),
             )
-            for e in entries
-        ]
-    return sorted(out, key=lambda r: r.at)
+        )
+    return out
+
+
+def _history(case: Case) -> list[tuple[str, dict[str, Any]]]:
+    """Every recorded decision entry as (key, entry), oldest first."""
+    entries = [(key, e) for key, es in case.decisions.items() for e in es]
+    return sorted(entries, key=lambda pair: (pair[1]["at"], pair[1]["seq"]))
 
 
 def _deletions_by_case(session: Session, case_ids: list[int]) -> dict[int, list[DeletionView]]:

@@ -1,0 +1,92 @@
+"""The DSL's commands in the practice console, typed over stdin as a person would."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.test_cli import FIRST_HALF, SECOND_HALF, ypsi
+
+REF = "YPSI-2026-0001"
+
+
+def case_study_a_as_typed() -> str:
+    """Case study A at the console: report, then the DSL takes it to closed (Enter takes defaults)."""
+    deadline = (date.today() + timedelta(days=7)).isoformat()
+    return "".join(
+        [
+            FIRST_HALF,
+            SECOND_HALF,
+            "open ypsi-2026-0001\n",
+            "dsl\n",
+            f"ack {REF}\n",
+            f"decide {REF} initial_review\n\nDSL, form tutor\nNo wider concerns\n\n\n",
+            f"decide {REF}\n",
+            "0\n",  # not a decision on the list: nothing recorded
+            f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both, tell parents\n",
+            f"close {REF}\n",
+            f"decide {REF} parents_informed\n\n\n1\n\n",
+            f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
+            f"decide {REF} deletion_confirmed\n1\n\n",
+            f"close {REF}\n\n",
+            f"open {REF}\n",
+            "cases\n",
+            "teacher\nstatus\nquit\n",
+        ]
+    )
+
+
+def test_dsl_takes_case_study_a_to_closed_at_the_console(tmp_path):
+    out = ypsi(["console"], tmp_path, case_study_a_as_typed())
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "You are not authorised to see that" in text.split("dsl> ")[0]
+    assert "The member of staff who reported it is told privately: A DSL has picked up your report" in text
+    assert "Recorded: Initial review meeting. Status: Initial review." in text
+    assert "Recorded: Not referred: managed in school. Status: Managed in school." in text
+    refused = text.split(f"dsl> close {REF}\n")[1].split("dsl> ")[0]
+    assert "Sorry: That is not possible at this stage of the case." in refused
+    assert "  - record the parents/carers decision" in refused and "referral decision" not in refused
+    assert "Then: Deletion confirmed for every young person." in text
+    assert "Recorded: Close the case. Status: Closed." in text
+    record = text.split(f"dsl> open {REF}\n")[1].split("dsl> ")[0]
+    assert "Confirmed category: Experimental: romantic" in record
+    assert "Who attended (names and roles): DSL, form tutor" in record
+    assert "Deletion: Pupil B" in record and "confirmed" in record
+    timeline = record.split("-- Timeline --")[1].split("-- Due next --")[0].splitlines()
+    assert [line.split("  ", 2)[2] for line in timeline if line.strip()][:10] == [
+        "Case created",
+        "Report sent to the DSL team",
+        "Access refused",
+        "Acknowledge  (reported -> acknowledged)",
+        "Initial review meeting  (acknowledged -> in_review)",
+        "Not referred: managed in school  (in_review -> managed_in_school)",
+        "Parents/carers informed  (managed_in_school -> parents_decided)",
+        "Deletion requested  (parents_decided -> deletion_requested)",
+        "Deletion confirmed",
+        "Deletion confirmed for every young person  (deletion_requested -> deletion_confirmed)",
+    ]
+    assert "dsl> cases\nNo open cases." in text
+    assert f"{REF}  Closed by the DSL team" in text.split("teacher> status\n")[1]
+
+
+def test_console_decision_errors_are_clear_and_cancel_records_nothing(tmp_path):
+    script = "".join(
+        [
+            FIRST_HALF,
+            SECOND_HALF,
+            "dsl\n",
+            f"decide {REF} referred\n",
+            f"ack {REF}\n",
+            f"decide {REF} referred\n1\nFR-1\n31/12/2099 10:00\n\nRisk\n",  # a date in the future
+            "1\nFR-1\n\n\nRisk of harm\n",
+            f"decide {REF} note\ncancel\n",
+            f"decide {REF} frobnicate\n",
+            "quit\n",
+        ]
+    )
+    out = ypsi(["console"], tmp_path, script)
+    assert out.returncode == 0, out.stderr
+    assert "Sorry: That is not possible at this stage of the case." in out.stdout
+    assert "  ! Date and time of the referral: That date is in the future." in out.stdout
+    assert "Recorded: Referral made. Status: Referred." in out.stdout
+    assert "Nothing recorded." in out.stdout and "Sorry: decision frobnicate" in out.stdout
