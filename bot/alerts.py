@@ -54,13 +54,21 @@ def channel_problems(ctx: Context, client: WebClient) -> list[str]:
 def deliver_alert(ctx: Context, client: WebClient, alert: Alert, *, mention_dsls: bool = False) -> None:
     """Post the case's card in its DSL channel, update it in place, or fall back to direct messages."""
     problem = channel_problem(client, alert.channel)
-    if problem:
-        routing.record_channel_fallback(ctx, alert.reference, problem)
-        message = alert_message(alert, note=CHANNEL_FALLBACK.format(problem=problem))
-        for user in alert.dsl_users:
-            direct_message(client, user, message)
-        log.warning("alert sent by direct message", extra={"case": alert.reference})
-        return
+    if problem is None:
+        try:
+            _post_or_update(ctx, client, alert, mention_dsls)
+            return
+        except SlackApiError as exc:
+            # The case is saved whatever happens here: the DSLs must still hear of it.
+            problem = f"posting failed ({exc.response.get('error', 'error')})"
+    routing.record_channel_fallback(ctx, alert.reference, problem)
+    message = alert_message(alert, note=CHANNEL_FALLBACK.format(problem=problem))
+    for user in alert.dsl_users:
+        direct_message(client, user, message)
+    log.warning("alert sent by direct message", extra={"case": alert.reference})
+
+
+def _post_or_update(ctx: Context, client: WebClient, alert: Alert, mention_dsls: bool) -> None:
     message = alert_message(alert, mention_dsls=mention_dsls)
     if alert.alert_ts:
         client.chat_update(channel=alert.channel, ts=alert.alert_ts, **message)

@@ -124,3 +124,14 @@ def test_start_again_discards_the_draft(slack):
     slack.click(TEACHER, "ypsi_start_again")
     assert slack.view(TEACHER)["callback_id"] == step_callback("safety")
     assert "initial_option" not in str(slack.view(TEACHER)["blocks"])
+
+
+def test_a_failed_channel_post_falls_back_to_direct_messages(ctx, slack):
+    slack.api.fail("chat.postMessage", "not_in_channel", channel=OAKFIELD.dsl_channel)
+    slack.command(TEACHER, "report")
+    walk_to_review(slack)
+    assert slack.submit_view(TEACHER).json["view"]["callback_id"] == CallbackId.SENT
+    [dm] = slack.api.posted(dm_channel(OAKFIELD.dsl_users[0]))
+    assert "YPSI-2026-0001" in dm["text"] and "not_in_channel" in str(dm["blocks"])
+    assert count(ctx, AuditEvent, AuditEvent.action == "alert_sent_by_direct_message") == 1
+    assert len(slack.api.posted(dm_channel(TEACHER))) == 1  # the teacher still gets the receipt

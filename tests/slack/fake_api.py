@@ -41,6 +41,7 @@ class FakeSlackApi:
 
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[tuple[str, str | None], str] = field(default_factory=dict)
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -82,10 +83,17 @@ class FakeSlackApi:
         """What conversations.info says about a channel (default: private, bot is a member)."""
         self.channels[channel] = ChannelInfo(is_private, is_member)
 
+    def fail(self, method: str, error: str, *, channel: str | None = None) -> None:
+        """Answer `method` (only for `channel`, when given) with `{"ok": false, "error": error}`."""
+        self.failures[(method, channel)] = error
+
     def record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._calls.append(Call(method, params))
             number = next(self._counter)
+        error = self.failures.get((method, params.get("channel"))) or self.failures.get((method, None))
+        if error:
+            return {"ok": False, "error": error}
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         return answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
 

@@ -39,6 +39,7 @@ class Response:
 
     status: int
     body: str
+    seconds: float = 0.0  # from sending the request to the ack (not the listener's later work)
 
     @property
     def json(self) -> dict[str, Any]:
@@ -77,8 +78,11 @@ class DrainingExecutor(ThreadPoolExecutor):
 class SlackHarness:
     """One app under test on `ctx`; `restart()` replaces it with a new app on the same database."""
 
-    def __init__(self, ctx: Context, api: FakeSlackApi) -> None:
+    def __init__(
+        self, ctx: Context, api: FakeSlackApi, *, process_before_response: bool | None = None
+    ) -> None:
         self.ctx = ctx
+        self.process_before_response = process_before_response
         self.api = api
         self.settings = Settings(
             database_url="",
@@ -95,7 +99,12 @@ class SlackHarness:
 
     def _start(self) -> None:
         self.executor = DrainingExecutor()
-        self.app = create_app(self.ctx, self.settings, listener_executor=self.executor)
+        options = (
+            {}
+            if self.process_before_response is None
+            else {"process_before_response": self.process_before_response}
+        )
+        self.app = create_app(self.ctx, self.settings, listener_executor=self.executor, **options)
         self.server = http_server(self.app, "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"
@@ -133,11 +142,12 @@ class SlackHarness:
                 SIGNING_SECRET
             ).generate_signature(timestamp=ts, body=body)
         request = urllib.request.Request(self.url, data=body.encode(), headers=all_headers, method="POST")
+        started = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
-                response = Response(answer.status, answer.read().decode())
+                response = Response(answer.status, answer.read().decode(), time.perf_counter() - started)
         except urllib.error.HTTPError as error:
-            response = Response(error.code, error.read().decode())
+            response = Response(error.code, error.read().decode(), time.perf_counter() - started)
         self.executor.drain()
         return response
 

@@ -1,0 +1,21 @@
+"""Unexpected failures: one polite message to the person, one log line with ids only."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.views.text import UNEXPECTED
+from tests.conftest import TEACHER
+from tests.slack.fake_api import dm_channel
+
+
+def test_an_unexpected_error_is_answered_politely_and_logged_without_payload(slack, caplog):
+    slack.api.fail("views.open", "expired_trigger_id")
+    with caplog.at_level(logging.INFO, logger="ypsi"):
+        ack = slack.command(TEACHER, "report SECRET-WORDS")
+    assert ack.status == 200  # acked before the slow call failed
+    [sorry] = slack.api.posted(dm_channel(TEACHER))
+    assert sorry["text"] == UNEXPECTED
+    [record] = [r for r in caplog.records if r.name == "ypsi.slack" and r.levelno == logging.ERROR]
+    assert record.getMessage() == "unhandled error SlackApiError"
+    assert "SECRET-WORDS" not in caplog.text and TEACHER not in record.getMessage()
