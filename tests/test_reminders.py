@@ -339,6 +339,24 @@ def test_crash_between_posting_and_marking_sent_duplicates_only_that_reminder(ct
     assert all(r.state == "sent" for r in rows(ctx) if r.kind == "unacknowledged")
 
 
+def test_a_reminder_held_by_a_crashed_runner_is_cancelled_if_its_case_moved_on_meanwhile(ctx, clock):
+    refs = [report(ctx) for _ in range(2)]
+    clock.advance(minutes=15)
+
+    def dies(message):
+        raise Crash
+
+    with pytest.raises(Crash):
+        Runner(ctx, dies).drain()  # both claimed, neither posted
+    move(ctx, refs[1], "acknowledge")
+    clock.advance(minutes=6)
+    run, outbox = runner(ctx)
+    run.drain()
+    assert [(m.reference, m.kind) for m in outbox.sent] == [(refs[0], "unacknowledged")]
+    [held] = [r for r in rows(ctx, refs[1]) if r.kind == "unacknowledged"]
+    assert (held.state, held.details["cancelled"]) == ("cancelled", "moved on before it was sent")
+
+
 def test_a_reminder_whose_case_moved_on_is_cancelled_not_sent(ctx, clock):
     ref = report(ctx)
     clock.advance(hours=1)
