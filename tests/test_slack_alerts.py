@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from bot.ids import CallbackId, step_callback
 from conversations import reports
 from conversations.models import AuditEvent, Case
-from tests.conftest import OAKFIELD, TEACHER
+from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER
 from tests.slack.dialogue import ANSWERS, walk_to_review
 from tests.slack.fake_api import dm_channel
 
@@ -135,3 +135,19 @@ def test_a_failed_channel_post_falls_back_to_direct_messages(ctx, slack):
     assert "YPSI-2026-0001" in dm["text"] and "not_in_channel" in str(dm["blocks"])
     assert count(ctx, AuditEvent, AuditEvent.action == "alert_sent_by_direct_message") == 1
     assert len(slack.api.posted(dm_channel(TEACHER))) == 1  # the teacher still gets the receipt
+
+
+def test_staff_of_several_academies_choose_and_only_that_dsl_channel_hears(slack):
+    roaming = "U0ROAMING0"
+    slack.command(roaming, "report")
+    academy = slack.submit_view(roaming, ANSWERS["safety"]).json["view"]
+    assert academy["callback_id"] == step_callback("academy")
+    options = next(b for b in academy["blocks"] if b.get("block_id") == "academy")["element"]["options"]
+    assert [o["value"] for o in options] == ["oakfield", "riverside"]
+    slack.submit_view(roaming, {"academy": "riverside"})
+    for step in ("risk", "young_people", "sharing", "concerns", "device", "account"):
+        slack.submit_view(roaming, ANSWERS[step])
+    slack.submit_view(roaming)
+    assert len(slack.api.posted(RIVERSIDE.dsl_channel)) == 1
+    assert slack.api.posted(OAKFIELD.dsl_channel) == []
+    assert [c.params["channel"] for c in slack.api.calls("conversations.info")] == [RIVERSIDE.dsl_channel]
