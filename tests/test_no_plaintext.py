@@ -2,8 +2,9 @@
 
 A sentinel goes into every free-text field of the dialogue (read from guidance.toml, so a new
 text field is covered without editing this test). Each flow in FLOWS drives one path of the
-product through the real bootstrap (its logging, its keyring) and returns what a channel or an
-error message showed. To cover a new path (Slack, reminders, DSL decisions), append a flow.
+product through the real bootstrap (its logging, its keyring) and adds to `seen` what a channel,
+a direct message or an error message showed. To cover a new path (e.g. the Slack listeners),
+append a flow; the retention purge runs last, after the database files are checked once.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from bot.bootstrap import build_context
 from bot.config import Settings
 from bot.console import Console
 from bot.logs import HANDLER_NAME, OWN, configure_logging
-from conversations import cases, reports
+from conversations import cases, casework, reports, retention
 from conversations.context import Context
 from conversations.errors import ConversationError
 from conversations.models import Case
+from conversations.runner import Runner
 from tests.answers import BASE, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, TEST_KEYRING
 
@@ -72,6 +74,59 @@ def dsl_acknowledges(ctx: Context, seen: list[str]) -> None:
         seen.append(repr(line))
 
 
+def dsl_decisions(ctx: Context, seen: list[str]) -> None:
+    """Case study A from report to closed, a sentinel in every free-text decision field."""
+    draft = complete(ctx, TEACHER, TEAM, answers_with(sentinels_for(ctx, "dsl"), BASE))
+    ref = reports.submit(ctx, draft.id, TEACHER).reference
+    dsl = OAKFIELD.dsl_users[0]
+    text = "SENTINEL-DSL-{}".format
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("acknowledged", {}),
+        ("principal_informed", {}),
+        ("initial_review", {"attendees": text("ATTENDEES"), "summary": text("SUMMARY")}),
+        ("managed_in_school", {"referral_decision": "none", "reason": text("REASON"), "plan": text("PLAN")}),
+        (
+            "further_review",
+            {
+                "interview": "held",
+                "interviewed_on": "2026-11-23",
+                **{k: text(k) for k in ("why_shared", "who_where", "adults", "impact", "vulnerabilities")},
+                **{k: text(k) for k in ("consent", "previous")},
+                "online": "no",
+                "containment": ["deletion_asked"],
+            },
+        ),
+        ("parents_informed", {"how": "in_person", "notes": text("NOTES")}),
+        ("deletion_requested", {"deadline": "2026-11-25", "young_people": text("PSEUDONYM")}),
+    ]
+    for key, values in steps:
+        outcome = casework.record_decision(ctx, ref, dsl, key, values)
+        seen.extend([repr(outcome.alert), outcome.tell_reporter or ""])
+    pending = casework.decision_form(ctx, ref, dsl, "deletion_confirmed").choices["deletions"]
+    casework.record_decision(ctx, ref, dsl, "deletion_confirmed", {"deletions": list(pending)})
+    closed = casework.record_decision(ctx, ref, dsl, "closed", {"summary": text("CLOSING")})
+    assert closed.to_state == "closed"
+    seen.extend(repr(line) for line in casework.dsl_overview(ctx, dsl))
+    seen.extend(repr(line) for line in casework.my_reports(ctx, TEACHER))
+
+
+def reminders(ctx: Context, seen: list[str]) -> None:
+    """Everything due over the next fortnight is delivered; the messages are what Slack shows."""
+    delivered: list[str] = []
+    for _ in range(14):
+        ctx.clock.advance(days=1)  # type: ignore[attr-defined]
+        Runner(ctx, lambda message: delivered.append(repr(message))).drain()
+    assert delivered, "open cases should have had reminders"
+    seen.extend(delivered)
+
+
+def purge(ctx: Context, seen: list[str]) -> None:
+    ctx.clock.advance(days=365 * 30)  # type: ignore[attr-defined]
+    plan = retention.purge(ctx, retention.load_retention(), dry_run=False)
+    assert plan.cases, "the closed case should be past its retention date"
+    seen.append(repr(plan))
+
+
 def errors(ctx: Context, seen: list[str]) -> None:
     sentinels = sentinels_for(ctx, "error")
     draft = reports.start(ctx, TEAM, TEACHER)
@@ -109,7 +164,15 @@ def practice_console(ctx: Context, seen: list[str]) -> None:
     seen.append(out.getvalue().split("receives")[1])  # the channel card, not the teacher's own review
 
 
-FLOWS = [report_via_services, urgent_report, dsl_acknowledges, errors, practice_console]
+FLOWS = [
+    report_via_services,
+    urgent_report,
+    dsl_acknowledges,
+    dsl_decisions,
+    reminders,
+    errors,
+    practice_console,
+]
 
 
 def _academies_file(tmp_path: Path) -> Path:
@@ -158,6 +221,14 @@ def _record_texts(record: logging.LogRecord) -> str:
     return f"{record.getMessage()} {record.exc_text or ''} {fields}"
 
 
+TAGS = ("SERVICES", "URGENT", "DSL", "ERROR", "CONSOLE")
+
+
+def _database_bytes(ctx: Context, folder: Path) -> bytes:
+    ctx.db.engine.dispose()  # no connection holds pages back: the files are all there is
+    return b"".join(p.read_bytes() for p in folder.glob("ypsi.db*"))
+
+
 def test_no_sentinel_in_logs_messages_cards_or_database(bootstrapped, caplog, tmp_path):
     ctx, output = bootstrapped
     assert len(sentinels_for(ctx, "x")) >= 3, "the dialogue should have free-text fields"
@@ -165,20 +236,21 @@ def test_no_sentinel_in_logs_messages_cards_or_database(bootstrapped, caplog, tm
     for flow in FLOWS:
         flow(ctx, seen)
     with ctx.db.unit_of_work() as uow:
-        stored = repr([c.answers for c in uow.session.query(Case)])
-    assert "SENTINEL-SERVICES-ACCOUNT-ACCOUNT" in stored, "the sentinels must really be stored"
+        stored = repr([(c.answers, c.decisions) for c in uow.session.query(Case)])
+    assert "SENTINEL-SERVICES-ACCOUNT-ACCOUNT" in stored and "SENTINEL-DSL-PLAN" in stored, "really stored"
+    databases = [_database_bytes(ctx, tmp_path)]
+    purge(ctx, seen)  # last: it empties the closed case
+    databases.append(_database_bytes(ctx, tmp_path))
     assert '"case": "YPSI-2026-0001"' in output.getvalue(), "audit log lines should be written"
-    ctx.db.engine.dispose()
-    database = b"".join(p.read_bytes() for p in tmp_path.glob("ypsi.db*"))
     # Our own records must be clean as logged; library records as written out by the handler
     # (SQLAlchemy logs decrypted rows at DEBUG: the filter must keep them out of the output).
     own = "".join(_record_texts(r) for r in caplog.records if r.name.split(".")[0] in OWN)
     assert "SENTINEL" in "".join(_record_texts(r) for r in caplog.records), "DEBUG capture is on"
-    for sentinel in ("SENTINEL-" + tag for tag in ("SERVICES", "URGENT", "ERROR", "CONSOLE")):
+    for sentinel in ("SENTINEL-" + tag for tag in TAGS):
         assert sentinel not in own, f"{sentinel} reached one of our log records"
         assert sentinel not in output.getvalue(), f"{sentinel} reached the log output"
         assert all(sentinel not in text for text in seen), f"{sentinel} reached a card or error message"
-        assert sentinel.encode() not in database, f"{sentinel} is in the database file in clear"
+        assert all(sentinel.encode() not in db for db in databases), f"{sentinel} is in the database in clear"
 
 
 def test_filter_drops_library_chatter_and_masks_secrets():
