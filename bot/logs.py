@@ -82,13 +82,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: int, secrets: Iterable[str] = ()) -> logging.Handler:
-    """Send JSON lines to stderr through the filter, replacing any handler set up before.
+    """Send JSON lines to stderr through the filter, replacing any plain stream handler set up
+    before (a `logging.basicConfig` one would write records unfiltered).
 
     The filter sits on the handler, the one place records leave the process: loggers that
     libraries create later (SQLAlchemy's engine logger logs decrypted rows at DEBUG) pass it too.
     """
     root = logging.getLogger()
-    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+    # Exactly StreamHandler: subclasses (a test runner's capture) are left alone.
+    for old in [h for h in root.handlers if type(h) is logging.StreamHandler]:
         root.removeHandler(old)
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(HANDLER_NAME)

@@ -254,8 +254,11 @@ def test_no_sentinel_in_logs_messages_cards_or_database(bootstrapped, caplog, tm
 
 
 def test_filter_drops_library_chatter_and_masks_secrets():
+    unfiltered = io.StringIO()
+    logging.getLogger().addHandler(logging.StreamHandler(unfiltered))  # as logging.basicConfig does
     output = io.StringIO()
     configure_logging(logging.DEBUG, ["signing-SECRET-value"]).setStream(output)
+    assert [type(h) for h in logging.getLogger().handlers].count(logging.StreamHandler) == 1
     logging.getLogger("slack_sdk.web.base_client").debug(
         "Sending a request - json_body: {'text': 'Pupil AB'}"
     )
@@ -272,3 +275,4 @@ def test_filter_drops_library_chatter_and_masks_secrets():
     assert "Pupil AB" not in text and "xoxb-123" not in text and "SECRET" not in text and "abab" not in text
     assert "Unhandled request ({…})" in text and "[token]" in text and "builtins.ValueError at" in text
     assert "Sending a request" not in text and len(text.splitlines()) == 3
+    assert unfiltered.getvalue() == "", "the earlier handler was replaced"
