@@ -79,3 +79,15 @@ def test_draft_resumes_after_restart(ctx, slack):
     assert back["callback_id"] == step_callback("risk")
     radio = next(b for b in back["blocks"] if b.get("block_id") == "immediate_risk")["element"]
     assert radio["initial_option"]["value"] == "no"
+
+
+def test_back_from_the_review_shows_the_account_prefilled(slack):
+    slack.command(TEACHER, "report")
+    walk_to_review(slack)
+    slack.click(TEACHER, ActionId.BACK)
+    account = slack.view(TEACHER)
+    assert account["callback_id"] == step_callback("account")
+    element = next(b for b in account["blocks"] if b.get("block_id") == "account")["element"]
+    assert element["initial_value"] == ANSWERS["account"]["account"] and element["multiline"] is True
+    [update] = slack.api.calls("views.update")
+    assert update.params["view_id"] == slack.current[TEACHER]

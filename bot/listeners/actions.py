@@ -5,6 +5,7 @@ The DSL card's Acknowledge / Open case buttons (bot.ids.ActionId) belong to the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -60,7 +61,7 @@ def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient)
     _show(ctx, client, view["id"], restarted)
 
 
-def _show(ctx: Context, client: WebClient, view_id: str, load) -> None:  # type: ignore[no-untyped-def]
+def _show(ctx: Context, client: WebClient, view_id: str, load: Callable[[], reports.DraftView]) -> None:
     try:
         new_view = current_view(ctx, load())
     except ConversationError as exc:

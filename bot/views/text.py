@@ -9,13 +9,11 @@ from conversations.errors import (
     NotAllowedNow,
     NotAuthorised,
     NotFound,
-    StaleStep,
 )
 
 # The one translation table: each known error the services raise becomes short user text.
-# Ordered most specific first (StaleStep is a NotAllowedNow).
+# The first matching class wins. (StaleStep never shows: the listeners re-render the step.)
 ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
-    (StaleStep, "That step was already saved. Here is where your report is now."),
     (InvalidAnswer, "Some answers need checking: see the messages under each question."),
     (NotFound, "That report is not available. Type /ypsi report to start or resume yours."),
     (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
