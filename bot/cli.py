@@ -1,5 +1,5 @@
 """The `ypsi` command: run, console, db upgrade, check-config, diagram, keys, audit verify, purge,
-case export.
+case export, reminders run / due.
 
 Configuration problems print one line naming the setting and exit 2, never a traceback.
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,11 +19,16 @@ from pathlib import Path
 from bot.bootstrap import build_context, keyring_for
 from bot.config import Settings, load_settings
 from bot.console import Console
+from bot.practice_clock import SimulatedClock, render
 from conversations import audit, keys, retention
+from conversations import reminders as reminder_rules
+from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.crypto import SETTING, new_key
 from conversations.errors import ConfigError, NotFound
 from conversations.export import FORMATS, export_case
+from conversations.reminder_messages import ReminderMessage
+from conversations.runner import Runner
 from state_machines import case, report
 
 DIAGRAM_FILE = Path("docs/state-machines.md")
@@ -75,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=FORMATS, default="md", help="Markdown (default) or HTML")
     export.add_argument("--out", type=Path, help="write to this file (readable by you only), not the screen")
     export.set_defaults(handler=case_export)
+    due = sub.add_parser("reminders", help="reminders").add_subparsers(required=True, metavar="ACTION")
+    runner = due.add_parser("run", help="send reminders as they fall due, as a process of its own")
+    runner.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    runner.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
+    runner.set_defaults(handler=reminders_run)
+    due.add_parser("due", help="list pending reminders, oldest first").set_defaults(handler=reminders_due)
     return parser
 
 
@@ -90,7 +103,47 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def console(settings: Settings, args: argparse.Namespace) -> int:
     """The practice console on the configured database (default: the local ypsi.db)."""
-    return Console(build_context(settings, practice=True)).run()
+    return Console(build_context(settings, practice=True, clock=SimulatedClock())).run()
+
+
+def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the reminder runner (any number may run at once); offline, print what would be sent."""
+    ctx = build_context(settings, practice=not settings.slack_enabled)
+    reminder_rules.policy().check(ctx.academies.all())
+    if settings.slack_enabled:
+        from bot.app import web_client
+        from bot.reminder_posts import slack_deliverer
+
+        deliver = slack_deliverer(web_client(settings))
+    else:
+        print("No SLACK_BOT_TOKEN set: reminders are printed, not sent.", file=sys.stderr)
+        deliver = _print_reminder
+    runner = Runner(ctx, deliver)
+    if args.once:
+        runner.maintain()
+        print(f"{runner.drain()} reminders handled.")
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    runner.run(stop, args.interval)
+    return 0
+
+
+def _print_reminder(message: ReminderMessage) -> None:
+    print("\n".join(render(message)), flush=True)
+
+
+def reminders_due(settings: Settings, args: argparse.Namespace) -> int:
+    """List pending reminders, oldest first, marking those already due."""
+    ctx = build_context(settings, practice=not settings.slack_enabled)
+    now = ctx.clock()
+    rows = reminder_rules.pending(ctx)
+    for r in rows:
+        flag = "DUE NOW" if r.due_at <= now else ""
+        where = r.reference or r.academy_key or "-"
+        print(f"{r.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}  {r.kind:<24} {where:<16} {flag}".rstrip())
+    print(f"{len(rows)} pending, {sum(r.due_at <= now for r in rows)} due now.")
+    return 0
 
 
 def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
+from bot.practice_clock import clock_command
 from conversations import casework, readable, reports
 from conversations.context import Context
 from conversations.decisions import load_decisions
@@ -29,6 +30,7 @@ HELP = """Commands:
   cases         (DSL) open cases, what is due  ack REF   (DSL) acknowledge a case
   open REF      (DSL) the full case record     decide REF [KEY]  (DSL) record a decision
   close REF     (DSL) close a case             reopen REF  (DSL) reopen a closed case
+  clock +2h     move simulated time (also `clock monday 08:00`) and see the reminders that fire
   help          this list                      quit      leave (your draft is kept)
 While answering: type `back` for the previous step, `cancel` to discard, `save` to stop."""
 
@@ -81,6 +83,7 @@ class Console:
             "decide": lambda: self.decide(*arg.split()[:2]),
             "close": lambda: self.decide(arg.strip(), "closed"),
             "reopen": lambda: self.decide(arg.strip(), "reopened"),
+            "clock": lambda: clock_command(self.ctx, arg, self.say),
             "help": lambda: self.say(HELP),
             "": lambda: None,
         }
