@@ -30,6 +30,8 @@ def serve(settings: Settings) -> int:
         app = create_app(ctx, settings)
     except (BoltError, SlackApiError) as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack did not accept it ({exc.__class__.__name__})") from None
+    except OSError as exc:
+        raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
