@@ -1,4 +1,4 @@
-"""`ypsi run` as a process: HTTP mode on PORT answers signed Slack requests at /slack/events."""
+"""`ypsi run` as a process: HTTP on PORT at /slack/events, or Socket Mode with SLACK_APP_TOKEN."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from tests.conftest import TEACHER, TEST_KEYRING
+from tests.slack.fake_socket import FakeSocketMode
 from tests.test_cli import ROOT
 from tests.test_slack_check_config import ACADEMY
 
@@ -44,7 +45,7 @@ def post(url: str, body: str, secret: str = SECRET) -> tuple[int, str]:
 def wait_until_listening(port: int, process: subprocess.Popen) -> None:
     """Poll until the port accepts connections (or the process died)."""
     for _ in range(600):
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert process.poll() is None, "ypsi run stopped"
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -52,21 +53,30 @@ def wait_until_listening(port: int, process: subprocess.Popen) -> None:
     raise AssertionError("ypsi run did not start listening")
 
 
-def test_ypsi_run_serves_http(tmp_path, slack_api):
+def start_ypsi_run(tmp_path, slack_api, **settings: str) -> subprocess.Popen:
+    """`ypsi run` in a child process, configured for the fake Slack."""
     (tmp_path / "academies.toml").write_text(ACADEMY)
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "YPSI_", "DATABASE_"))}
     env.update(
         PYTHONPATH=str(ROOT),
         SLACK_BOT_TOKEN="xoxb-1",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=slack_api.url,
-        PORT=str(port),
         YPSI_ENCRYPTION_KEYS=TEST_KEYRING.line(),
+        **settings,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+
+
+def test_ypsi_run_serves_http(tmp_path, slack_api):
+    port = free_port()
+    process = start_ypsi_run(tmp_path, slack_api, PORT=str(port))
     try:
         wait_until_listening(port, process)
         url = f"http://127.0.0.1:{port}/slack/events"
@@ -77,3 +87,44 @@ def test_ypsi_run_serves_http(tmp_path, slack_api):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_ypsi_run_in_socket_mode_acks_over_the_websocket(tmp_path, slack_api):
+    socket_mode = FakeSocketMode()
+    slack_api.socket_mode_url = socket_mode.url
+    process = start_ypsi_run(tmp_path, slack_api, SLACK_APP_TOKEN="xapp-1")
+    try:
+        assert socket_mode.connected.wait(timeout=60), "ypsi run did not connect"
+        command = {"command": "/ypsi", "user_id": TEACHER, "team_id": "T0SCHOOLS00", "trigger_id": "9.t"}
+        socket_mode.send(envelope("E1", {**command, "text": "help"}))
+        ack = socket_mode.ack()
+        assert ack["envelope_id"] == "E1" and "/ypsi report" in ack["payload"]["text"]
+
+        socket_mode.send(envelope("E2", {**command, "text": "report"}))
+        assert socket_mode.ack()["envelope_id"] == "E2"
+        wait_for_call(slack_api, "views.open", process)
+        assert slack_api.calls("apps.connections.open")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        socket_mode.close()
+
+
+def envelope(envelope_id: str, payload: dict) -> dict:
+    """A Socket Mode envelope carrying a slash command."""
+    return {
+        "envelope_id": envelope_id,
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": payload,
+    }
+
+
+def wait_for_call(slack_api, method: str, process: subprocess.Popen) -> None:
+    """Poll the fake until the app (working after its ack) has called `method`."""
+    for _ in range(600):
+        if slack_api.calls(method):
+            return
+        assert process.poll() is None, "ypsi run stopped"
+        time.sleep(0.05)
+    raise AssertionError(f"{method} was never called")

@@ -42,6 +42,7 @@ class FakeSlackApi:
     channels: dict[str, ChannelInfo] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    socket_mode_url: str = ""
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -135,6 +136,9 @@ class FakeSlackApi:
 
     def _conversations_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": dm_channel(params["users"])}}
+
+    def _apps_connections_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _users_info(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "user": {"id": params["user"], "tz": "Europe/London", "is_bot": False}}
