@@ -1,0 +1,147 @@
+"""4. Reminder sweep scaling: find and claim the 100 due reminders among 1,000 or 100,000 cases.
+
+Every case has one reminder: 100 are pending and due, the others half sent long ago and half
+pending for the weeks ahead, as in a database that has run for years. Rows are bulk-inserted
+with SQLAlchemy core. The timed call is the runner's own `claim` (one UPDATE … WHERE id IN
+(SELECT … LIMIT 100) RETURNING); between repetitions the 100 are put back to pending. The
+statement's query plan is read with EXPLAIN to show whether the (state, due_at) index is used.
+PostgreSQL gets ANALYZE after the load (autovacuum would); SQLite gets none (nothing runs it).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, insert, update
+
+from bench.common import DATABASES, Row, Skip, Target, context, ms
+from conversations.context import Context
+from conversations.models import Case, Reminder
+from conversations.runner import claim
+from tests.conftest import OAKFIELD, TEACHER, TEAM
+
+NAME = "4 sweep"
+SIZES = (1_000, 100_000)
+DUE = 100
+REPEAT = 15
+INDEX = "ix_reminders_state_due"
+LEASE = timedelta(minutes=5)
+
+
+def run() -> list[Row]:
+    rows = []
+    for kind in DATABASES:
+        try:
+            rows += _run(kind)
+        except Skip as skipped:
+            rows.append(Row(NAME, f"claim {DUE} due, {kind}", None, note=str(skipped)))
+    return rows
+
+
+def _run(kind: str) -> list[Row]:
+    times, plans = {}, {}
+    for size in SIZES:
+        with context(kind) as ctx:
+            _fill(ctx, size)
+            times[size], plans[size] = _time_claims(ctx)
+    small, large = SIZES
+    uses = "uses" if INDEX in plans[large] else "does NOT use"
+    return [
+        Row(NAME, f"claim {DUE} due of {small:,} cases, {kind}", times[small], note=f"median of {REPEAT}"),
+        Row(
+            NAME,
+            f"claim {DUE} due of {large:,} cases, {kind}",
+            times[large],
+            baseline=times[small],
+            target=Target(2.0),
+            note=f"median of {REPEAT}; plan {uses} {INDEX}: {plans[large]}",
+        ),
+    ]
+
+
+def _fill(ctx: Context, size: int) -> None:
+    now = ctx.clock()
+    long_ago = now - timedelta(days=400)
+    cases = [
+        {
+            "reference": f"YPSI-2026-{n + 1:06d}",
+            "academy_key": OAKFIELD.key,
+            "team_id": TEAM,
+            "reporter_id": TEACHER,
+            "state": "acknowledged" if n < DUE or n % 2 else "closed",
+            "answers": {},
+            "category": "experimental_romantic",
+            "triggers": [],
+            "facts": [],
+            "decisions": {},
+            "created_at": long_ago,
+            "submitted_at": long_ago,
+            "updated_at": long_ago,
+        }
+        for n in range(size)
+    ]
+    with ctx.db.engine.begin() as conn:
+        ids = conn.execute(insert(Case).returning(Case.id), cases).scalars().all()
+        conn.execute(insert(Reminder), [_reminder(n, case_id, now) for n, case_id in enumerate(ids)])
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+
+
+def _reminder(n: int, case_id: int, now: Any) -> dict[str, Any]:
+    if n < DUE:
+        state, due = "pending", now - timedelta(minutes=5 + n)
+    elif n % 2:
+        state, due = "pending", now + timedelta(hours=1 + n % 2000)
+    else:
+        state, due = "sent", now - timedelta(days=1 + n % 300)
+    return {
+        "kind": "referral_reminder",
+        "case_id": case_id,
+        "due_at": due,
+        "state": state,
+        "attempts": 0 if state == "pending" else 1,
+        "details": {"key": "referral_reminder"},
+        "created_at": due - timedelta(days=1),
+        "sent_at": due if state == "sent" else None,
+    }
+
+
+def _time_claims(ctx: Context) -> tuple[float, str]:
+    """Median ms of `claim` over REPEAT runs, and the query plan of its statement."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE REMINDERS"):
+            seen.append((statement, parameters))
+
+    event.listen(ctx.db.engine, "before_cursor_execute", capture)
+    samples = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        claimed = claim(ctx, DUE, LEASE)
+        samples.append(ms(time.perf_counter() - started))
+        if len(claimed) != DUE:
+            raise RuntimeError(f"claimed {len(claimed)} reminders, not {DUE}")
+        _unclaim(ctx, [c.id for c in claimed])
+    event.remove(ctx.db.engine, "before_cursor_execute", capture)
+    return statistics.median(samples), _plan(ctx, *seen[0])
+
+
+def _unclaim(ctx: Context, ids: list[int]) -> None:
+    with ctx.db.engine.begin() as conn:
+        conn.execute(update(Reminder).where(Reminder.id.in_(ids)).values(state="pending", lease_until=None))
+
+
+def _plan(ctx: Context, statement: str, parameters: Any) -> str:
+    """The database's plan for the claim statement, on one line."""
+    postgres = ctx.db.engine.dialect.name == "postgresql"
+    with ctx.db.engine.connect() as conn:
+        explained = conn.exec_driver_sql(
+            ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + statement, parameters
+        )
+        lines = [str(row[0] if postgres else row[-1]).strip() for row in explained]
+        conn.rollback()
+    return " / ".join(lines)
