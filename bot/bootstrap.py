@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.logs import configure_logging
-from conversations import keys
+from conversations import keys, reminders
 from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
 from conversations.crypto import SETTING, Keyring, new_key
@@ -41,6 +41,7 @@ def build_context(
     """
     configure_logging(logging.WARNING if practice else logging.INFO, secrets_of(settings))
     academies = academies_for(settings, practice=practice)
+    reminders.policy().check(academies.all())
     keyring = keyring_for(settings, practice=practice)
     db = Database.connect(settings.database_url, keyring)
     if migrate:

@@ -109,7 +109,6 @@ def console(settings: Settings, args: argparse.Namespace) -> int:
 def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the reminder runner (any number may run at once); offline, print what would be sent."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
-    reminder_rules.policy().check(ctx.academies.all())
     if settings.slack_enabled:
         from bot.app import web_client
         from bot.reminder_posts import slack_deliverer

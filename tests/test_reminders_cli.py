@@ -59,3 +59,15 @@ def test_console_clock_makes_reminders_fire_offline(tmp_path):
 def test_clock_without_a_move_only_tells_the_time(tmp_path):
     out = ypsi(["console"], tmp_path, "clock\nquit\n")
     assert "(simulated)" in out.stdout and "No reminders were due." not in out.stdout
+
+
+def test_a_bad_timing_override_stops_start_up_with_one_line(tmp_path):
+    (tmp_path / "academies.toml").write_text(
+        '[[academy]]\nkey = "oak"\nname = "Oak"\ndsl_channel = "C0123456789"\ndsl_users = ["U0123456789"]\n'
+        '[academy.reminders]\nparents_hours = "soon"\n'
+    )
+    out = ypsi(["check-config"], tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "ypsi: academy 'oak' [academy.reminders]: parents_hours must be a whole number above 0, not 'soon'"
+    ]
