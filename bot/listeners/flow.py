@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.report import View, resume_view, view_for
+from bot.views.report import View, notice_view, resume_view, view_for
+from bot.views.text import NOT_SET_UP
 from conversations import reports
 from conversations.context import Context
 from conversations.questions import Raw
@@ -12,6 +13,8 @@ from conversations.questions import Raw
 
 def first_view(ctx: Context, team_id: str, user_id: str) -> View:
     """The view `/ypsi report` opens: an offer to resume an unfinished draft, or the first step."""
+    if not ctx.academies.for_staff(user_id, team_id):
+        return notice_view(NOT_SET_UP)
     draft = reports.start(ctx, team_id, user_id)
     if draft.resumed and draft.answers:
         return resume_view(draft.id, ctx.guidance.steps[draft.state].title)

@@ -11,6 +11,8 @@ from conversations.errors import (
     NotFound,
 )
 
+NOT_SET_UP = "ypsi-bot is not set up for your workspace yet. Please tell your DSL or IT team."
+
 # The one translation table: each known error the services raise becomes short user text.
 # The first matching class wins. (StaleStep never shows: the listeners re-render the step.)
 ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
@@ -18,7 +20,7 @@ ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
     (NotFound, "That report is not available. Type /ypsi report to start or resume yours."),
     (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
     (NotAllowedNow, "That is not possible at this stage. Type /ypsi report to see where your report is."),
-    (ConfigError, "ypsi-bot is not set up for you yet. Please tell your DSL or IT team."),
+    (ConfigError, NOT_SET_UP),
 )
 UNEXPECTED = (
     "Sorry, something went wrong on our side. Your answers so far are saved: type /ypsi report "
