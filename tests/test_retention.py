@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from conversations import audit, reports, retention
+from conversations import audit, casework, reports, retention
+from conversations.export import export_case
 from conversations.models import AuditEvent, Case, Deletion, Draft
 from tests.answers import BASE, CASE_A, complete
 from tests.conftest import OAKFIELD, ROAMING, TEACHER, TEAM
@@ -125,3 +126,13 @@ def test_bad_periods_are_refused(tmp_path, text):
     path.write_text(text)
     with pytest.raises(retention.ConfigError, match="at least 1"):
         retention.load_retention(path)
+
+
+def test_a_purged_case_still_opens_and_exports_empty(sqlite_ctx, clock):
+    reference = _closed_case(sqlite_ctx, CASE_A)
+    clock.advance(days=365 * 12)
+    retention.purge(sqlite_ctx, RULES, dry_run=False)
+    detail = casework.case_detail(sqlite_ctx, reference, OAKFIELD.dsl_users[0])
+    record = export_case(sqlite_ctx, reference, "cli:test", "md")
+    assert detail.reference == reference and f"# Safeguarding record {reference}" in record
+    assert SECRET not in repr(detail) and SECRET not in record
