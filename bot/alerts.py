@@ -79,6 +79,22 @@ def _post_or_update(ctx: Context, client: WebClient, alert: Alert, mention_dsls:
     log.info("alert posted", extra={"case": alert.reference})
 
 
+def update_card(client: WebClient, alert: Alert) -> None:
+    """Show a case's new status and owner on its channel card, in place.
+
+    A card sent only by direct message has no stored ts: there is nothing to update. A failed
+    update is logged, not raised: the decision is recorded and the case modal shows it.
+    """
+    if not alert.alert_ts:
+        return
+    try:
+        client.chat_update(channel=alert.channel, ts=alert.alert_ts, **alert_message(alert))
+    except SlackApiError as exc:
+        log.warning(
+            "card not updated %s", exc.response.get("error", "error"), extra={"case": alert.reference}
+        )
+
+
 def direct_message(client: WebClient, user_id: str, message: dict[str, Any]) -> None:
     """Post a message in the app's direct message with one person."""
     channel = client.conversations_open(users=user_id)["channel"]["id"]

@@ -4,6 +4,10 @@ Each step of the report modal has the callback id `ypsi_report_step:<step>`, so 
 says which step it answers (a stale or duplicate submission is detected by the server) while
 `private_metadata` carries only the draft id. Input blocks use the field key from
 `guidance.toml` as block id and action id, so validation errors map onto them directly.
+
+The DSL's case modal and decision modals carry only the case reference (and the decision key)
+in `private_metadata`; every click and submission is re-authorised by the services. A
+decision button's action id is `ypsi_case_decide:<decision key>` (unique within the modal).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ class CallbackId(StrEnum):
     RESUME = "ypsi_report_resume"
     SENT = "ypsi_report_sent"
     NOTICE = "ypsi_notice"
+    CASE = "ypsi_case"
+    DECISION = "ypsi_case_decision"
+    HOME = "ypsi_home"
 
 
 class ActionId(StrEnum):
@@ -30,6 +37,9 @@ class ActionId(StrEnum):
     START_AGAIN = "ypsi_start_again"
     ACKNOWLEDGE = "ypsi_case_acknowledge"
     OPEN_CASE = "ypsi_case_open"
+    DECIDE = "ypsi_case_decide"
+    BACK_TO_CASE = "ypsi_case_back"
+    REPORT_FROM_HOME = "ypsi_home_report"
 
 
 class BlockId(StrEnum):
@@ -38,11 +48,26 @@ class BlockId(StrEnum):
     NAVIGATION = "ypsi_navigation"
     RESUME_CHOICE = "ypsi_resume_choice"
     CASE_ACTIONS = "ypsi_case_actions"
+    DECISIONS = "ypsi_case_decisions"
+    HOME_ACTIONS = "ypsi_home_actions"
 
 
 COMMAND = "/ypsi"
 ALERT_EVENT_TYPE = "ypsi_case_alert"
 STEP_SEPARATOR = ":"
+
+
+def decide_action(key: str) -> str:
+    """The action id of the button that opens one decision's form (unique within a view)."""
+    return f"{ActionId.DECIDE}{STEP_SEPARATOR}{key}"
+
+
+def decision_of(action_id: str) -> str:
+    """The decision key a decide button's action id names."""
+    prefix, _, key = action_id.partition(STEP_SEPARATOR)
+    if prefix != ActionId.DECIDE or not key:
+        raise ValueError(f"not a decide action id: {action_id}")
+    return key
 
 
 def step_callback(step: str) -> str:

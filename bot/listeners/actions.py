@@ -1,10 +1,14 @@
-"""Buttons inside the report modal: Back, and the resume offer's Carry on / Start again.
+"""Buttons: inside the report modal (Back, the resume offer's Carry on / Start again), and the
+DSL's (the card's Acknowledge / Open case, each decision in the case modal, Back to the case,
+and Home's Report a concern).
 
-The DSL card's Acknowledge / Open case buttons (bot.ids.ActionId) belong to the DSL lifecycle.
+Every DSL button goes through `conversations.casework`, which re-authorises the caller against
+the case's academy and audits a refusal; the refused get a short private answer and nothing else.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -12,21 +16,30 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.ids import ActionId, CallbackId, step_of
-from bot.listeners.flow import current_view
+from bot.ids import STEP_SEPARATOR, ActionId, CallbackId, decision_of, step_of
+from bot.listeners import cases as case_screens
+from bot.listeners.flow import current_view, first_view
 from bot.views.report import notice_view
-from bot.views.text import error_text
-from conversations import reports
+from bot.views.text import ALREADY_ACKNOWLEDGED, error_text
+from conversations import casework, reports
 from conversations.context import Context
-from conversations.errors import ConversationError, StaleStep
+from conversations.errors import ConversationError, NotAllowedNow, StaleStep
 from state_machines import report as dialogue
+
+DECIDE_ACTIONS = re.compile("^" + re.escape(ActionId.DECIDE + STEP_SEPARATOR) + ".")
+ACKNOWLEDGED = "acknowledged"  # the decision the card's Acknowledge records
 
 
 def register(app: App, ctx: Context) -> None:
-    """Attach the modal's buttons."""
+    """Attach the modal's buttons and the DSL's."""
     app.action(ActionId.BACK)(partial(go_back, ctx))
     app.action(ActionId.RESUME)(partial(resume, ctx))
     app.action(ActionId.START_AGAIN)(partial(start_again, ctx))
+    app.action(ActionId.ACKNOWLEDGE)(partial(acknowledge_case, ctx))
+    app.action(ActionId.OPEN_CASE)(partial(open_case, ctx))
+    app.action(DECIDE_ACTIONS)(partial(show_decision, ctx))
+    app.action(ActionId.BACK_TO_CASE)(partial(back_to_case, ctx))
+    app.action(ActionId.REPORT_FROM_HOME)(partial(report_from_home, ctx))
 
 
 def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -59,6 +72,67 @@ def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient)
         return reports.start(ctx, team, user, restart=not old.finished)
 
     _show(ctx, client, view["id"], restarted)
+
+
+def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """The caller takes the case: card updated in place, reporter told (once: the machine allows it once)."""
+    ack()
+    user, reference = body["user"]["id"], body["actions"][0].get("value", "")
+    try:
+        outcome = casework.record_decision(ctx, reference, user, ACKNOWLEDGED, {})
+    except NotAllowedNow:
+        case_screens.tell_privately(client, body, ALREADY_ACKNOWLEDGED)
+        return
+    except ConversationError as exc:
+        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        return
+    case_screens.after_decision(client, outcome)
+
+
+def open_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Open the case modal (card, Home, `/ypsi cases`) for the case's safeguarding team only."""
+    ack()
+    user, reference = body["user"]["id"], body["actions"][0].get("value", "")
+    try:
+        view = case_screens.case_modal(ctx, reference, user)
+    except ConversationError as exc:
+        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def show_decision(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """A decision button in the case modal: its form, or what is missing first."""
+    ack()
+    user, action = body["user"]["id"], body["actions"][0]
+    try:
+        view = case_screens.decision_or_not_yet(
+            ctx, action.get("value", ""), user, decision_of(action["action_id"])
+        )
+    except ConversationError as exc:
+        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        return
+    case_screens.show(client, body, view)
+
+
+def back_to_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """From a decision form back to the case, as it is now."""
+    ack()
+    user, reference = body["user"]["id"], body["actions"][0].get("value", "")
+    try:
+        view = case_screens.case_modal(ctx, reference, user)
+    except ConversationError as exc:
+        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        return
+    case_screens.show(client, body, view)
+
+
+def report_from_home(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Home's "Report a concern": the same dialogue as `/ypsi report`."""
+    ack()
+    user = body["user"]["id"]
+    team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+    client.views_open(trigger_id=body["trigger_id"], view=first_view(ctx, team, user))
 
 
 def _show(ctx: Context, client: WebClient, view_id: str, load: Callable[[], reports.DraftView]) -> None:

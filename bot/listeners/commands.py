@@ -1,4 +1,5 @@
-"""`/ypsi` (report | status | help) and the global shortcut "Report a YPSI concern"."""
+"""`/ypsi` (report | status | help, and for DSLs cases | case REF) and the global shortcut
+"Report a YPSI concern"."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.ids import COMMAND, CallbackId
+from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view
-from bot.views.text import HELP, UNKNOWN, escape
-from conversations import cases
+from bot.views.case import cases_message
+from bot.views.text import CASE_REFUSED, CASE_USAGE, HELP, NO_OPEN_CASES, NO_REPORTS, UNKNOWN, escape
+from conversations import cases, casework
 from conversations.context import Context
+from conversations.errors import ConversationError, NotAuthorised
 
 
 def register(app: App, ctx: Context) -> None:
@@ -23,8 +27,13 @@ def register(app: App, ctx: Context) -> None:
 
 def ypsi_command(ctx: Context, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
     """Route `/ypsi <word>`: every answer is private (an ephemeral ack or a modal)."""
-    word = command.get("text", "").strip().lower().split(" ")[0]
-    if word == "report":
+    words = command.get("text", "").strip().split()
+    word = words[0].lower() if words else ""
+    if word == "cases":
+        ack(**open_cases_reply(ctx, command["user_id"]))
+    elif word == "case":
+        open_case(ctx, ack, client, command, words[1].upper() if len(words) > 1 else "")
+    elif word == "report":
         ack()
         open_report(ctx, client, command["trigger_id"], command["team_id"], command["user_id"])
     elif word == "status":
@@ -46,10 +55,36 @@ def open_report(ctx: Context, client: WebClient, trigger_id: str, team_id: str, 
     client.views_open(trigger_id=trigger_id, view=first_view(ctx, team_id, user_id))
 
 
+def open_cases_reply(ctx: Context, user_id: str) -> dict[str, Any]:
+    """`/ypsi cases`: the open cases of the caller's academies, overdue first (refusals audited)."""
+    try:
+        return cases_message(casework.dsl_overview(ctx, user_id), NO_OPEN_CASES)
+    except NotAuthorised:
+        return {"text": CASE_REFUSED}
+
+
+def open_case(ctx: Context, ack: Ack, client: WebClient, command: dict[str, Any], reference: str) -> None:
+    """`/ypsi case REF`: the case modal if the caller may see it, else a short private refusal.
+
+    The record is read (and the opening audited) before the ack, so a refusal can be the ack's
+    text; it takes milliseconds, well inside Slack's 3 seconds.
+    """
+    if not reference:
+        ack(text=CASE_USAGE)
+        return
+    try:
+        view = case_screens.case_modal(ctx, reference, command["user_id"])
+    except ConversationError as exc:
+        ack(text=case_screens.refusal(exc))
+        return
+    ack()
+    client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
 def status_text(ctx: Context, user_id: str) -> str:
     """The caller's own reports and their states."""
     rows = cases.reports_of(ctx, user_id)
     if not rows:
-        return "You have not sent any reports. Type `/ypsi report` to start one."
+        return NO_REPORTS
     lines = [f"• *{escape(r.reference)}*: {escape(r.status_label)}" for r in rows]
     return "*Your reports*\n" + "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Events: files shared with the bot are refused; retried events are handled once.
+"""Events: files shared with the bot are refused; retried events are handled once; opening the
+app's Home tab publishes it (the DSL's open cases, the person's own reports).
 
 Needs only `message.im` and `message.groups` (no `files:*` scope, no `file_shared` event): a
 `message` with subtype `file_share` carries file metadata we never read. The bot never calls
@@ -15,6 +16,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import direct_message
+from bot.listeners import cases as case_screens
 from bot.views.text import DM_HINT, FILE_REFUSED, FILE_REFUSED_DSL
 from conversations import refusals
 from conversations.context import Context
@@ -28,6 +30,7 @@ def register(app: App, ctx: Context) -> None:
     app.use(partial(once_per_event, ctx))
     app.event({"type": "message", "subtype": "file_share"})(partial(refuse_file, ctx))
     app.event("message")(other_message)
+    app.event("app_home_opened")(partial(publish_home, ctx))
 
 
 def once_per_event(ctx: Context, body: dict[str, Any], next) -> BoltResponse | None:  # type: ignore[no-untyped-def]
@@ -61,3 +64,10 @@ def other_message(event: dict[str, Any], client: WebClient) -> None:
     """A plain message in the bot's DM gets a pointer to /ypsi; everything else is ignored."""
     if event.get("channel_type") == "im" and not event.get("subtype") and event.get("user"):
         client.chat_postMessage(channel=event["channel"], text=DM_HINT)
+
+
+def publish_home(ctx: Context, event: dict[str, Any], client: WebClient) -> None:
+    """The Home tab, fresh each time it is opened (nothing is kept between requests)."""
+    if event.get("tab") != "home" or not event.get("user"):
+        return
+    client.views_publish(user_id=event["user"], view=case_screens.home_for(ctx, event["user"]))

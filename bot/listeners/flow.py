@@ -42,4 +42,11 @@ def _raw(element: dict[str, Any]) -> Raw:
         return option["value"] if option else None
     if kind in ("checkboxes", "multi_static_select"):
         return [o["value"] for o in element.get("selected_options") or []]
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "datetimepicker":
+        moment = element.get("selected_date_time")
+        return str(moment) if moment is not None else None
+    if kind == "users_select":
+        return element.get("selected_user")
     return element.get("value")

@@ -1,6 +1,7 @@
-"""Modal submissions: each step answered with `response_action` update (next step) or errors.
+"""Modal submissions: each step answered with `response_action` update (next step) or errors,
+and the DSL's decisions (update to the case as it is now, errors, or what is missing first).
 
-Slow work (posting alerts, direct messages) happens after the ack.
+Slow work (posting alerts, updating the card, direct messages) happens after the ack.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from slack_sdk import WebClient
 
 from bot.alerts import deliver_alert, direct_message
 from bot.ids import STEP_SEPARATOR, CallbackId, step_of
+from bot.listeners import cases as case_screens
 from bot.listeners.flow import current_view, submitted_values
 from bot.views.alerts import teacher_receipt
+from bot.views.case import case_notice
 from bot.views.report import notice_view, sent_view
 from bot.views.text import DRAFT_KEPT, error_text
-from conversations import reports
+from conversations import casework, reports
 from conversations.context import Context
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow
 
@@ -33,6 +36,7 @@ def register(app: App, ctx: Context) -> None:
     app.view_submission(STEP_VIEWS)(partial(answer_step, ctx))
     app.view_submission(CallbackId.REVIEW)(partial(submit_report, ctx))
     app.view_closed(DRAFT_VIEWS)(closed)
+    app.view_submission(CallbackId.DECISION)(partial(record_decision, ctx))
 
 
 def answer_step(
@@ -78,6 +82,28 @@ def submit_report(
     log.info("report submitted", extra={"case": sent.reference})
     deliver_alert(ctx, client, sent.alert)
     direct_message(client, user, teacher_receipt(sent.reference, ctx.guidance.contacts_for("young_person")))
+
+
+def record_decision(
+    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """Record a DSL decision; the services re-authorise, so forged metadata is refused and audited."""
+    user = body["user"]["id"]
+    try:
+        reference, key = case_screens.metadata_of(view.get("private_metadata", ""))
+        outcome = casework.record_decision(ctx, reference, user, key, submitted_values(view))
+    except InvalidAnswer as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    except NotAllowedNow as exc:
+        ack(response_action="update", view=case_screens.not_yet(reference, key, exc))
+        return
+    except ConversationError as exc:
+        ack(response_action="update", view=case_notice(case_screens.refusal(exc)))
+        return
+    notice = f"Recorded: {outcome.title}. Status now: {outcome.status_label}."
+    ack(response_action="update", view=case_screens.case_modal(ctx, reference, user, notice=notice))
+    case_screens.after_decision(client, outcome)
 
 
 def closed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -15,6 +15,7 @@ from bot.views.report import Block, button, contact_lines, mrkdwn, plain
 from bot.views.text import escape
 from conversations.policy import Contact
 from conversations.routing import Alert
+from state_machines.case import REPORTED
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -43,10 +44,7 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
         {
             "type": "actions",
             "block_id": BlockId.CASE_ACTIONS,
-            "elements": [
-                button("Acknowledge", ActionId.ACKNOWLEDGE, alert.reference, style="primary"),
-                button("Open case", ActionId.OPEN_CASE, alert.reference),
-            ],
+            "elements": _buttons(alert),
         }
     )
     return {
@@ -73,6 +71,14 @@ def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, An
         {"type": "section", "text": mrkdwn(contact_lines("Help for the young person", contacts))},
     ]
     return {"text": escape(text), "blocks": blocks}
+
+
+def _buttons(alert: Alert) -> list[Block]:
+    # Acknowledge only while nobody has: once owned, the card offers the case itself.
+    opening = [button("Open case", ActionId.OPEN_CASE, alert.reference)]
+    if alert.status != REPORTED:
+        return opening
+    return [button("Acknowledge", ActionId.ACKNOWLEDGE, alert.reference, style="primary"), *opening]
 
 
 def _fields(alert: Alert) -> list[dict[str, Any]]:

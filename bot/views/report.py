@@ -1,14 +1,17 @@
 """The report modal: one view per dialogue step, rendered generically from the step's fields.
 
 choice → radio buttons (a select when there are more than 10 options), multi → checkboxes
-(a multi-select above 10), int / ages / text → a plain text input. Every view is a pure
+(a multi-select above 10), int / ages / text / names → a plain text input, and for the DSL's
+decisions date → datepicker, datetime → datetimepicker, user → users_select. Every view is a pure
 function of the draft, the step and the guidance data passed in. Nothing here accepts a file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
 from bot.views.text import escape
@@ -19,6 +22,7 @@ from state_machines import report as dialogue
 Block = dict[str, Any]
 View = dict[str, Any]
 
+LONDON = ZoneInfo("Europe/London")
 TITLE = "Report a YPSI concern"
 MAX_BUTTONS = 10  # Slack's limit for radio buttons and checkboxes
 SENSITIVE_HINT = "Encrypted, and shown only to the DSL team. Never shown in a channel."
@@ -97,7 +101,7 @@ def step_view(
     if step.intro:
         blocks.append({"type": "section", "text": mrkdwn(step.intro)})
     for field in step.fields:
-        blocks.append(_input(field, choices.get(field.key) or field.options, answers.get(field.key)))
+        blocks.append(input_block(field, choices.get(field.key) or field.options, answers.get(field.key)))
     if contacts:
         blocks.append({"type": "section", "text": mrkdwn(contact_lines("Call now if needed", contacts))})
     if not first:
@@ -190,7 +194,8 @@ def contact_lines(heading: str, contacts: Sequence[Contact]) -> str:
     return "\n".join(lines)
 
 
-def _input(field: Field, options: dict[str, str], value: Any) -> Block:
+def input_block(field: Field, options: dict[str, str], value: Any) -> Block:
+    """One input block for a field (block id = action id = field key), prefilled with `value`."""
     block: Block = {
         "type": "input",
         "block_id": field.key,
@@ -233,7 +238,40 @@ def _text_input(field: Field, options: dict[str, str], value: Any) -> Block:
     return element
 
 
-ELEMENTS = {"choice": _choice, "multi": _multi, "int": _text_input, "ages": _text_input, "text": _text_input}
+def _date(field: Field, options: dict[str, str], value: Any) -> Block:
+    element: Block = {"type": "datepicker", "action_id": field.key}
+    if value:
+        element["initial_date"] = str(value)
+    return element
+
+
+def _datetime(field: Field, options: dict[str, str], value: Any) -> Block:
+    # Values are "YYYY-MM-DD HH:MM" school time; the picker wants Unix seconds.
+    element: Block = {"type": "datetimepicker", "action_id": field.key}
+    if value:
+        moment = datetime.strptime(str(value), "%Y-%m-%d %H:%M").replace(tzinfo=LONDON)
+        element["initial_date_time"] = int(moment.timestamp())
+    return element
+
+
+def _user(field: Field, options: dict[str, str], value: Any) -> Block:
+    element: Block = {"type": "users_select", "action_id": field.key, "placeholder": plain("Choose a person")}
+    if value:
+        element["initial_user"] = str(value)
+    return element
+
+
+ELEMENTS = {
+    "choice": _choice,
+    "multi": _multi,
+    "int": _text_input,
+    "ages": _text_input,
+    "text": _text_input,
+    "names": _text_input,
+    "date": _date,
+    "datetime": _datetime,
+    "user": _user,
+}
 
 
 def _options(options: dict[str, str]) -> list[Block]:

@@ -22,6 +22,25 @@ ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
     (NotAllowedNow, "That is not possible at this stage. Type /ypsi report to see where your report is."),
     (ConfigError, NOT_SET_UP),
 )
+# The DSL's case screens: NotFound and NotAuthorised read the same, so a reference's existence
+# is not revealed to someone who may not see it.
+CASE_REFUSED = "You are not authorised to see that case. Ask your DSL if you think this is wrong."
+CASE_ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
+    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
+    (NotFound, CASE_REFUSED),
+    (NotAuthorised, CASE_REFUSED),
+    (
+        NotAllowedNow,
+        "That is not possible at this stage of the case. Open the case to see what can be done now.",
+    ),
+    (ConfigError, NOT_SET_UP),
+)
+ALREADY_ACKNOWLEDGED = (
+    "This case has already been picked up. Open the case to see who owns it and what is due."
+)
+CASE_USAGE = "Type `/ypsi case` and the reference, like `/ypsi case YPSI-2026-0042`."
+NO_OPEN_CASES = "There are no open cases for your academies."
+NO_REPORTS = "You have not sent any reports. Type `/ypsi report` to start one."
 UNEXPECTED = (
     "Sorry, something went wrong on our side. Your answers so far are saved: type /ypsi report "
     "to carry on. If a young person is in danger now, call 999 and tell your DSL in person."
@@ -33,6 +52,8 @@ HELP = """*ypsi-bot* helps you report a concern about nudes or semi-nudes shared
 *Report a YPSI concern*)
 • `/ypsi status`: your reports and where they are
 • `/ypsi help`: this message
+For DSLs and deputies: `/ypsi cases` lists the open cases of your academies, \
+`/ypsi case YPSI-2026-0042` opens one; the app's Home tab shows both.
 Never view, copy, forward, screenshot or save an image, and never send one to this app: \
 it refuses every file. If a young person is in danger now, call 999."""
 
@@ -70,9 +91,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def error_text(error: ConversationError) -> str:
-    """The short user text for a known service error."""
-    for kind, text in ERROR_TEXT:
+def error_text(
+    error: ConversationError, table: tuple[tuple[type[ConversationError], str], ...] = ERROR_TEXT
+) -> str:
+    """The short user text for a known service error (CASE_ERROR_TEXT for the DSL's screens)."""
+    for kind, text in table:
         if isinstance(error, kind):
             return text
     return UNEXPECTED

@@ -44,6 +44,7 @@ class FakeSlackApi:
     failures: dict[tuple[str, str | None], str] = field(default_factory=dict)
     socket_mode_url: str = ""
     view_by_trigger: dict[str, str] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -116,6 +117,11 @@ class FakeSlackApi:
         return {"ok": True, "view": {**params["view"], "id": params["view_id"]}}
 
     _views_push = _views_open
+
+    def _views_publish(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        with self._lock:
+            self.homes[params["user_id"]] = params["view"]
+        return {"ok": True, "view": {**params["view"], "id": f"V{n:09d}"}}
 
     def _chat_postMessage(self, params: dict[str, Any], n: int) -> dict[str, Any]:  # noqa: N802
         ts = f"1790000000.{n:06d}"

@@ -238,14 +238,15 @@ class SlackHarness:
         )
 
     def click_message(self, user: str, channel: str, ts: str, action_id: str, value: str) -> Response:
-        """Press a button on a message (e.g. the DSL alert card)."""
-        return self.interact(
+        """Press a button on a message (e.g. the DSL alert card); follow any modal it opens."""
+        trigger = self._trigger(user)
+        response = self.interact(
             {
                 "type": "block_actions",
                 "team": {"id": TEAM},
                 "user": {"id": user, "team_id": TEAM},
                 "api_app_id": "A0YPSIAPP0",
-                "trigger_id": self._trigger(user),
+                "trigger_id": trigger,
                 "container": {"type": "message", "channel_id": channel, "message_ts": ts},
                 "channel": {"id": channel},
                 "message": {"ts": ts},
@@ -253,6 +254,30 @@ class SlackHarness:
                 "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
             }
         )
+        self._follow(user, trigger)
+        return response
+
+    def open_home(self, user: str) -> Response:
+        """Open the app's Home tab (an app_home_opened event); the view is `api.homes[user]`."""
+        return self.event({"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home"})
+
+    def click_home(self, user: str, action_id: str, value: str) -> Response:
+        """Press a button on the person's Home tab; follow any modal it opens."""
+        trigger = self._trigger(user)
+        response = self.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM},
+                "user": {"id": user, "team_id": TEAM},
+                "api_app_id": "A0YPSIAPP0",
+                "trigger_id": trigger,
+                "container": {"type": "view", "view_id": "VHOME" + user},
+                "view": {**self.api.homes.get(user, {}), "id": "VHOME" + user, "type": "home"},
+                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+            }
+        )
+        self._follow(user, trigger)
+        return response
 
     def close_view(self, user: str) -> Response:
         """Close the current modal with its X."""
@@ -318,4 +343,10 @@ def _element_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
         return {"type": kind, "selected_option": option}
     if kind in ("checkboxes", "multi_static_select"):
         return {"type": kind, "selected_options": [{"value": v, "text": labels.get(v)} for v in value or []]}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": value}
+    if kind == "datetimepicker":  # Unix seconds, as Slack sends them
+        return {"type": kind, "selected_date_time": int(value) if value is not None else None}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": value}
     return {"type": kind, "value": value}

@@ -1,0 +1,96 @@
+"""What the DSL's case screens need from the services: shared by the action, view, command and
+event listeners, as flow.py is for the report modal.
+
+Every function goes through `conversations.casework`, which authorises the caller against the
+case's own academy and audits refusals; nothing here decides who may see what.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.alerts import direct_message, update_card
+from bot.views.case import case_notice, case_view, decision_view, not_yet_view
+from bot.views.home import home_view
+from bot.views.report import View
+from bot.views.text import CASE_ERROR_TEXT, error_text
+from conversations import casework
+from conversations.context import Context
+from conversations.decisions import load_decisions
+from conversations.errors import ConversationError, NotAllowedNow, NotFound
+
+log = logging.getLogger("ypsi.slack")
+
+
+def case_modal(ctx: Context, reference: str, user_id: str, *, notice: str = "") -> View:
+    """The case modal for an authorised member of the case's safeguarding team (audited)."""
+    return case_view(casework.case_detail(ctx, reference, user_id), notice=notice)
+
+
+def decision_or_not_yet(ctx: Context, reference: str, user_id: str, key: str) -> View:
+    """The decision's form, or what must be recorded first when the case is not there yet."""
+    try:
+        return decision_view(casework.decision_form(ctx, reference, user_id, key))
+    except NotAllowedNow as exc:
+        return not_yet(reference, key, exc)
+
+
+def not_yet(reference: str, key: str, error: NotAllowedNow) -> View:
+    """The "not yet" modal for a decision the case's stage refuses (e.g. Close, with what is missing)."""
+    return not_yet_view(reference, load_decisions().get(key).title, str(error), error.missing)
+
+
+def metadata_of(private_metadata: str) -> tuple[str, str]:
+    """The case reference and decision key a decision modal carries (NotFound when malformed)."""
+    try:
+        data = json.loads(private_metadata)
+        reference, key = data["case"], data["decision"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise NotFound("malformed private_metadata") from exc
+    if not isinstance(reference, str) or not isinstance(key, str):
+        raise NotFound("malformed private_metadata")
+    return reference, key
+
+
+def after_decision(client: WebClient, outcome: casework.DecisionOutcome) -> None:
+    """Update the channel card in place, and tell the reporter when the decision says to."""
+    log.info("decision recorded", extra={"case": outcome.reference, "kind": outcome.decision})
+    update_card(client, outcome.alert)
+    if outcome.tell_reporter:
+        direct_message(client, outcome.reporter_id, {"text": outcome.tell_reporter})
+
+
+def home_for(ctx: Context, user_id: str) -> View:
+    """The Home tab: open cases only for a safeguarding team member (others are never refused)."""
+    overview = casework.dsl_overview(ctx, user_id) if ctx.academies.dsl_of(user_id) else None
+    return home_view(overview, casework.my_reports(ctx, user_id))
+
+
+def tell_privately(client: WebClient, body: dict[str, Any], text: str) -> None:
+    """A short answer only the person sees, where they clicked: the channel, the modal, or a new modal."""
+    user = body["user"]["id"]
+    view = body.get("view") or {}
+    if body.get("container", {}).get("type") == "message" and body.get("channel"):
+        client.chat_postEphemeral(channel=body["channel"]["id"], user=user, text=text)
+    elif view.get("type") == "modal" and view.get("id"):
+        client.views_update(view_id=view["id"], view=case_notice(text))
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=case_notice(text))
+
+
+def refusal(error: ConversationError) -> str:
+    """The words for a service error on a case screen."""
+    return error_text(error, CASE_ERROR_TEXT)
+
+
+def show(client: WebClient, body: dict[str, Any], view: View) -> None:
+    """Replace the modal the click came from, or open a new one (from a message or Home)."""
+    current = body.get("view") or {}
+    if current.get("type") == "modal" and current.get("id"):
+        client.views_update(view_id=current["id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,0 +1,307 @@
+"""The DSL's case screens: the case modal, one modal per decision, "not yet", and the case list.
+
+Pure functions of the services' data (`casework.CaseDetail`, `DecisionForm`, `OverviewLine`).
+Modals carry only `{"case": reference}` (and `"decision": key`) in `private_metadata`; the
+services re-authorise every click and submission. Everything a person typed is escaped. The
+case modal is shown only to the case's own safeguarding team; the case list carries no pupil
+details and no free text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from bot.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.views.report import Block, View, button, input_block, mrkdwn, plain
+from bot.views.text import escape
+from conversations.casework import (
+    Blocked,
+    CaseDetail,
+    DecisionForm,
+    Due,
+    OverviewLine,
+    RecordedDecision,
+    TimelineEntry,
+)
+from conversations.readable import USER, Row, day, when
+from conversations.routing import STATUS_LABELS
+
+SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
+BUTTONS_PER_BLOCK = 25  # Slack's limit of elements in one actions block
+LIST_LIMIT = 40  # case lines in one message or Home view (50 and 100 blocks are Slack's limits)
+USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
+
+
+def metadata(reference: str, decision: str = "") -> str:
+    """The private_metadata of a case or decision modal: the reference and decision key only."""
+    data = {"case": reference, **({"decision": decision} if decision else {})}
+    return json.dumps(data, separators=(",", ":"))
+
+
+def case_view(detail: CaseDetail, *, notice: str = "") -> View:
+    """The full case for its safeguarding team, with a button for each decision possible now."""
+    blocks: list[Block] = [{"type": "header", "text": plain(f"Case {detail.reference}")}]
+    if notice:
+        blocks.append({"type": "context", "elements": [mrkdwn(f":white_check_mark: {escape(notice)}")]})
+    blocks.append({"type": "section", "fields": _summary_fields(detail)})
+    if detail.due:
+        blocks.append({"type": "section", "text": mrkdwn(_due_text(detail.due))})
+    if detail.missing_for_close and not detail.closed_at:
+        missing = "; ".join(detail.missing_for_close)
+        blocks.append({"type": "context", "elements": [mrkdwn(f"*Before it can close:* {escape(missing)}.")]})
+    blocks += _decision_buttons(detail)
+    blocks += _suggestion_blocks(detail)
+    blocks.append({"type": "divider"})
+    blocks.append({"type": "header", "text": plain("The report")})
+    for title, rows in detail.answer_sections:
+        blocks += _sections([f"*{escape(title)}*", *(_row(r) for r in rows)])
+    if detail.decisions:
+        blocks.append({"type": "header", "text": plain("Decisions recorded")})
+        blocks += _sections(_decision_lines(detail.decisions))
+    if detail.deletions:
+        blocks.append({"type": "header", "text": plain("Deletion")})
+        blocks += _sections([_deletion_line(d) for d in detail.deletions])
+    blocks.append({"type": "header", "text": plain("Timeline")})
+    blocks += _sections([_timeline_line(e) for e in detail.timeline])
+    return _modal(CallbackId.CASE, metadata(detail.reference), detail.reference, blocks)
+
+
+def decision_view(form: DecisionForm) -> View:
+    """One decision as a modal: its policy sentence, its fields prefilled with their defaults."""
+    decision = form.decision
+    blocks: list[Block] = [{"type": "header", "text": plain(decision.title)}]
+    if decision.intro:
+        blocks.append({"type": "section", "text": mrkdwn(escape(decision.intro))})
+    for field in decision.fields:
+        options = form.choices.get(field.key) or field.options
+        blocks.append(input_block(field, options, form.defaults.get(field.key)))
+    blocks.append(_back(form.reference))
+    view = _modal(CallbackId.DECISION, metadata(form.reference, decision.key), form.reference, blocks)
+    view["submit"] = plain("Record")
+    view["close"] = plain("Cancel")
+    return view
+
+
+def not_yet_view(reference: str, title: str, message: str, missing: Sequence[str]) -> View:
+    """A decision that cannot be recorded now, and what must be recorded first."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(title)},
+        {"type": "section", "text": mrkdwn(escape(message))},
+    ]
+    if missing:
+        lines = "\n".join(f"• {escape(m[:1].upper() + m[1:])}" for m in missing)
+        blocks.append({"type": "section", "text": mrkdwn(f"*Still missing:*\n{lines}")})
+    blocks.append(_back(reference))
+    return _modal(CallbackId.NOTICE, metadata(reference), reference, blocks)
+
+
+def case_notice(text: str) -> View:
+    """A modal that only says something (a refusal): no case content at all."""
+    return _modal(CallbackId.NOTICE, "", "ypsi-bot", [{"type": "section", "text": mrkdwn(escape(text))}])
+
+
+def case_lines(lines: Sequence[OverviewLine]) -> list[Block]:
+    """Open cases, overdue first, each with what is due next and a button to open it."""
+    blocks = [_case_line(line) for line in lines[:LIST_LIMIT]]
+    if len(lines) > LIST_LIMIT:
+        more = f"{len(lines) - LIST_LIMIT} more open cases are not shown: open them with `/ypsi case REF`."
+        blocks.append({"type": "context", "elements": [mrkdwn(more)]})
+    return blocks
+
+
+def cases_message(lines: Sequence[OverviewLine], empty: str) -> dict[str, Any]:
+    """The private answer to `/ypsi cases`."""
+    if not lines:
+        return {"text": empty}
+    heading = f"*Open cases ({len(lines)})*, overdue first"
+    return {
+        "text": f"Open cases: {len(lines)}",
+        "blocks": [{"type": "section", "text": mrkdwn(heading)}, *case_lines(lines)],
+    }
+
+
+# --- parts ----------------------------------------------------------------------------------
+
+
+def _modal(callback_id: str, private_metadata: str, title: str, blocks: list[Block]) -> View:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": private_metadata,
+        "title": plain(title[:24]),
+        "close": plain("Close"),
+        "blocks": blocks,
+    }
+
+
+def _summary_fields(detail: CaseDetail) -> list[dict[str, Any]]:
+    pairs = [
+        ("Academy", escape(detail.academy_name)),
+        ("Status", escape(detail.status_label)),
+        ("Urgency", "Urgent" if detail.urgent else "Normal"),
+        ("Owner", person(detail.owner_id) if detail.owner_id else "Nobody yet"),
+        ("Reported by", person(detail.reporter_id)),
+        ("Reported", when(detail.reported_at)),
+    ]
+    fields = [mrkdwn(f"*{label}:*\n{value}") for label, value in pairs]
+    flags = [
+        text
+        for flag, text in (
+            (detail.under_13, "A young person under 13 is involved"),
+            (detail.immediate_referral, "Immediate referral indicated by the policy"),
+        )
+        if flag
+    ]
+    if flags:
+        fields.append(mrkdwn("*Flags:*\n" + "\n".join(flags)))
+    return fields
+
+
+def _due_text(due: Iterable[Due]) -> str:
+    lines = ["*What is due*"]
+    for item in due:
+        mark = ":warning: *Overdue:* " if item.overdue else "• "
+        lines.append(mark + escape(item.text))
+    return "\n".join(lines)
+
+
+def _decision_buttons(detail: CaseDetail) -> list[Block]:
+    blocks: list[Block] = []
+    if detail.available:
+        blocks.append({"type": "section", "text": mrkdwn("*Record a decision*")})
+        buttons = [
+            button(d.title[:75], decide_action(d.key), detail.reference, style=_style(d.key))
+            for d in detail.available
+        ]
+        for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
+            block_id = f"{BlockId.DECISIONS}:{start // BUTTONS_PER_BLOCK}"
+            blocks.append(
+                {
+                    "type": "actions",
+                    "block_id": block_id,
+                    "elements": buttons[start : start + BUTTONS_PER_BLOCK],
+                }
+            )
+    blocks += [_blocked(detail.reference, b) for b in detail.blocked]
+    return blocks
+
+
+def _style(key: str) -> str | None:
+    return "primary" if key == "acknowledged" else None
+
+
+def _blocked(reference: str, blocked: Blocked) -> Block:
+    missing = "; ".join(blocked.missing)
+    return {
+        "type": "section",
+        "text": mrkdwn(f"*{escape(blocked.decision.title)}*: not yet. Record first: {escape(missing)}."),
+        "accessory": button(blocked.decision.title[:75], decide_action(blocked.decision.key), reference),
+    }
+
+
+def _suggestion_blocks(detail: CaseDetail) -> list[Block]:
+    suggestion = detail.suggestion
+    category = suggestion.category
+    confirmed = detail.confirmed_category.label if detail.confirmed_category else "not confirmed yet"
+    blocks: list[Block] = [
+        {"type": "divider"},
+        {
+            "type": "section",
+            "text": mrkdwn(
+                f"*Suggested category:* {escape(category.label)}\n*Confirmed category:* {escape(confirmed)}"
+            ),
+        },
+        *(_quote(s.sentence, s.source) for s in category.sources),
+    ]
+    if suggestion.triggers:
+        blocks.append({"type": "section", "text": mrkdwn("*Referral triggers the policy suggests:*")})
+    for trigger in suggestion.triggers:
+        blocks.append({"type": "section", "text": mrkdwn(f"• *{escape(trigger.label)}*")})
+        blocks += [_quote(s.sentence, s.source) for s in trigger.sources]
+    blocks.append({"type": "context", "elements": [mrkdwn("The policy suggests; the DSL decides.")]})
+    return blocks
+
+
+def _quote(sentence: str, source: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(f"“{escape(sentence)}” ({escape(source)})")]}
+
+
+def _decision_lines(decisions: Sequence[RecordedDecision]) -> list[str]:
+    lines = []
+    for d in decisions:
+        lines.append(f"*{escape(d.title)}*: {when(d.at)}, {person(d.by)}{_moved(d.from_state, d.to_state)}")
+        lines += [f"   {_row(r)}" for r in d.rows]
+    return lines
+
+
+def _deletion_line(d: Any) -> str:
+    confirmed = f", confirmed {when(d.confirmed_at)} by {person(d.confirmed_by)}" if d.confirmed_at else ""
+    return f"• {escape(d.pseudonym)}: deadline {day(d.deadline)}, {escape(d.status)}{confirmed}"
+
+
+def _timeline_line(e: TimelineEntry) -> str:
+    reason = f": {escape(e.reason)}" if e.reason else ""
+    return (
+        f"{when(e.at)} · {escape(e.label)}{reason} · {person(e.actor_id)}{_moved(e.from_state, e.to_state)}"
+    )
+
+
+def _moved(source: str | None, dest: str | None) -> str:
+    """A change of status in words, or nothing when the status stayed the same."""
+    if not dest or source == dest:
+        return ""
+    before = f"{STATUS_LABELS[source]} → " if source else ""
+    return f" ({escape(before + STATUS_LABELS[dest])})"
+
+
+def _row(row: Row) -> str:
+    value = person(row.value) if row.kind == USER else escape(row.value)
+    return f"*{escape(row.label)}:* {value}"
+
+
+def person(user_id: str | None) -> str:
+    """A Slack user as a mention; anything else (the bot, the CLI) as plain text."""
+    if user_id and USER_ID.match(user_id):
+        return f"<@{user_id}>"
+    return escape(user_id or "")
+
+
+def _sections(lines: Sequence[str]) -> list[Block]:
+    """Lines packed into as few section blocks as Slack's text limit allows."""
+    blocks: list[Block] = []
+    current = ""
+    for line in lines:
+        line = line if len(line) <= SECTION_LIMIT else line[: SECTION_LIMIT - 1] + "…"
+        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
+            blocks.append({"type": "section", "text": mrkdwn(current)})
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        blocks.append({"type": "section", "text": mrkdwn(current)})
+    return blocks
+
+
+def _back(reference: str) -> Block:
+    return {
+        "type": "actions",
+        "block_id": BlockId.NAVIGATION,
+        "elements": [button("Back to the case", ActionId.BACK_TO_CASE, reference)],
+    }
+
+
+def _case_line(line: OverviewLine) -> Block:
+    urgent = " · *Urgent*" if line.urgent else ""
+    owner = f" · owner {person(line.owner_id)}" if line.owner_id else ""
+    due = (":warning: *Overdue:* " if line.overdue else "Next: ") + escape(line.next.text)
+    text = (
+        f"*{escape(line.reference)}* · {escape(line.academy_name)} · {escape(line.status_label)}"
+        f"{urgent}{owner}\n{due}"
+    )
+    return {
+        "type": "section",
+        "text": mrkdwn(text),
+        "accessory": button("Open", ActionId.OPEN_CASE, line.reference),
+    }
