@@ -143,7 +143,8 @@ class ReminderLife(RuleBasedStateMachine):
             Runner(self.ctx, dies, batch=3, lease=LEASE).drain()
 
     def check_realerts(self) -> None:
-        # Every case still unacknowledged has its re-alert row; once due, a clean run sent it.
+        # Every case still unacknowledged has its re-alert row; once due, a clean run sent it
+        # (unless a crashed runner still holds it: it goes after the lease).
         unacknowledged = {r.case_id: r for r in self.rows() if r.kind == "unacknowledged"}
         with self.ctx.db.unit_of_work() as uow:
             waiting = list(
@@ -151,7 +152,8 @@ class ReminderLife(RuleBasedStateMachine):
             )
         for case_id, ref in waiting:
             row = unacknowledged[case_id]
-            if row.due_at <= self.clock.now:
+            held = row.state == "claimed" and row.lease_until >= self.clock.now  # a crashed runner's
+            if row.due_at <= self.clock.now and not held:
                 assert ref in self.realerted
 
     @invariant()
