@@ -7,17 +7,20 @@ payloads only; others are refused everywhere, audited, and shown nothing.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from bot.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.views.case import case_view, decision_view
 from bot.views.text import ALREADY_ACKNOWLEDGED, CASE_REFUSED
-from conversations import audit, routing
+from conversations import audit, casework, reports, routing
 from conversations.decisions import load_decisions
 from conversations.models import AuditEvent, Case
-from tests.answers import CASE_A, CASE_C
+from conversations.policy import load_guidance
+from tests.answers import CASE_A, CASE_C, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER
 from tests.slack.dialogue import SENTINEL_ACCOUNT, SENTINEL_NAME, SENTINEL_PLATFORM, walk_to_review
 from tests.slack.fake_api import TEAM, dm_channel
@@ -35,6 +38,9 @@ WITH_SENTINELS = {
     "sharing": {**CASE_A["sharing"], "platform": SENTINEL_PLATFORM},
     "account": {"account": SENTINEL_ACCOUNT},
 }
+
+
+CATEGORIES = {c.key: c.label for c in load_guidance().categories}
 
 
 def report(slack, answers) -> tuple[str, str]:
@@ -465,3 +471,32 @@ def test_app_home_for_teachers_and_dsls(slack, sqlite_ctx, clock):
         assert not uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "access_refused")).all()
     home_actions = next(b for b in blocks if b.get("block_id") == BlockId.HOME_ACTIONS)
     assert home_actions["elements"][0]["action_id"] == ActionId.REPORT_FROM_HOME
+
+
+def test_case_and_decision_modals_respect_slack_limits(sqlite_ctx):
+    draft = complete(sqlite_ctx, TEACHER, TEAM, WITH_SENTINELS)
+    ref = reports.submit(sqlite_ctx, draft.id, TEACHER).reference
+    casework.record_decision(sqlite_ctx, ref, DSL, "acknowledged", {})
+    for n in range(45):  # a long case: notes of the longest text allowed
+        casework.record_decision(sqlite_ctx, ref, DSL, "note", {"note": f"{n} " + "x" * 2990})
+    detail = casework.case_detail(sqlite_ctx, ref, DSL)
+    view = case_view(detail)
+    text = json.dumps(view)
+    assert "(the export has it all)" in text and "9 earlier events are in the export" in text
+    huge = case_view(replace(detail, decisions=detail.decisions * 20))
+    forms = [
+        decision_view(casework.DecisionForm(ref, d, {"category": CATEGORIES, "deletions": {"7": "AB"}}, {}))
+        for d in load_decisions().by_key.values()
+    ]
+    for modal in [view, huge, *forms]:
+        assert "file_input" not in json.dumps(modal) and len(modal["blocks"]) <= 100
+        assert len(modal["title"]["text"]) <= 24 and len(modal["private_metadata"]) <= 3000
+        for block in modal["blocks"]:
+            assert len(block.get("text", {}).get("text", "")) <= 3000
+            assert len(block.get("elements", [])) <= 25
+            element = block.get("element", {})
+            if element.get("type") in ("radio_buttons", "checkboxes"):
+                assert len(element["options"]) <= 10
+            assert all(len(o["text"]["text"]) <= 75 for o in element.get("options", []))
+    assert decide_action("note") in action_ids(huge)  # the buttons survive a record cut short
+    assert "too long to show in full" in json.dumps(huge["blocks"][-1])

@@ -32,6 +32,9 @@ from conversations.routing import STATUS_LABELS
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 BUTTONS_PER_BLOCK = 25  # Slack's limit of elements in one actions block
 LIST_LIMIT = 40  # case lines in one message or Home view (50 and 100 blocks are Slack's limits)
+MODAL_BLOCKS = 100  # Slack's limit of blocks in a modal
+TIMELINE_SHOWN = 40  # the latest events; the export has every one
+TEXT_SHOWN = 600  # characters of one typed answer in the modal; the export has all of it
 USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
 
 
@@ -65,8 +68,11 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
         blocks.append({"type": "header", "text": plain("Deletion")})
         blocks += _sections([_deletion_line(d) for d in detail.deletions])
     blocks.append({"type": "header", "text": plain("Timeline")})
-    blocks += _sections([_timeline_line(e) for e in detail.timeline])
-    return _modal(CallbackId.CASE, metadata(detail.reference), detail.reference, blocks)
+    earlier = detail.timeline[:-TIMELINE_SHOWN]
+    if earlier:
+        blocks.append(_context(f"{len(earlier)} earlier events are in the export (`ypsi case export`)."))
+    blocks += _sections([_timeline_line(e) for e in detail.timeline[-TIMELINE_SHOWN:]])
+    return _modal(CallbackId.CASE, metadata(detail.reference), detail.reference, _fit(blocks))
 
 
 def decision_view(form: DecisionForm) -> View:
@@ -258,8 +264,24 @@ def _moved(source: str | None, dest: str | None) -> str:
 
 
 def _row(row: Row) -> str:
-    value = person(row.value) if row.kind == USER else escape(row.value)
-    return f"*{escape(row.label)}:* {value}"
+    if row.kind == USER:
+        return f"*{escape(row.label)}:* {person(row.value)}"
+    value = (
+        row.value if len(row.value) <= TEXT_SHOWN else row.value[:TEXT_SHOWN] + "… (the export has it all)"
+    )
+    return f"*{escape(row.label)}:* {escape(value)}"
+
+
+def _fit(blocks: list[Block]) -> list[Block]:
+    """Within Slack's block limit: the summary and buttons come first, so only the record's tail is cut."""
+    if len(blocks) <= MODAL_BLOCKS:
+        return blocks
+    cut = "The record is too long to show in full here: `ypsi case export` writes all of it."
+    return [*blocks[: MODAL_BLOCKS - 1], _context(cut)]
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text)]}
 
 
 def person(user_id: str | None) -> str:

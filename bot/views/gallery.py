@@ -1,4 +1,4 @@
-"""Block Kit JSON of every modal step and message, written to docs/block-kit/ from the builders.
+"""Block Kit JSON of every modal, message and Home tab, written to docs/block-kit/ from the builders.
 
 `python -m bot.views.gallery` rewrites the files; a test fails when they are stale. Paste any
 file into Slack's Block Kit Builder to see the screen as a person would.
@@ -13,10 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from bot.views.alerts import alert_message, teacher_receipt
+from bot.views.case import case_view, cases_message, decision_view, not_yet_view
+from bot.views.home import home_view
 from bot.views.report import resume_view, view_for
+from conversations.casework import (
+    Blocked,
+    CaseDetail,
+    DecisionForm,
+    DeletionView,
+    Due,
+    OverviewLine,
+    RecordedDecision,
+    ReportLine,
+    TimelineEntry,
+)
+from conversations.decisions import load_decisions
 from conversations.policy import Guidance, load_guidance
+from conversations.readable import Row
 from conversations.reports import DraftView
 from conversations.routing import Alert
+from state_machines import case as lifecycle
 from state_machines import report as dialogue
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "block-kit"
@@ -52,6 +68,139 @@ SAMPLE_ALERT = Alert(
 )
 
 
+SAMPLE_ANSWERS = {
+    "young_people": {"count": 2, "age_bands": ["13_15"], "ages": [15, 15], "identifiers": "AB, CD"},
+    "concerns": {"concerns": []},
+}
+
+
+def sample_detail(guidance: Guidance) -> CaseDetail:
+    """A case part-way through (parents informed, deletion requested), as the case modal shows it."""
+    decisions = load_decisions()
+    blocked = [d for d in decisions.by_key.values() if d.key == "closed"]
+    at = SAMPLE_TIME
+    return CaseDetail(
+        reference=SAMPLE_ALERT.reference,
+        academy_key="oakfield",
+        academy_name="Oakfield Academy",
+        state=lifecycle.DELETION_REQUESTED,
+        status_label="Deletion requested",
+        urgent=False,
+        under_13=False,
+        immediate_referral=False,
+        reporter_id="U0TEACHER0",
+        owner_id="U0OAKDSL00",
+        reported_at=at,
+        submitted_at=at,
+        closed_at=None,
+        answers=SAMPLE_ANSWERS,
+        answer_sections=(
+            (
+                "The young people",
+                (Row("How many", "2"), Row("Ages", "15, 15"), Row("Initials or pseudonyms", "AB, CD")),
+            ),
+            ("How it was shared", (Row("How it came to light", "Another pupil told a member of staff"),)),
+        ),
+        suggestion=guidance.classify({}),
+        confirmed_category=guidance.categories[3],
+        timeline=(
+            TimelineEntry(at, "ypsi-bot", "case_created", "Case created", None, "reported", None),
+            TimelineEntry(at, "U0OAKDSL00", "acknowledged", "Acknowledge", "reported", "acknowledged", None),
+            TimelineEntry(
+                at,
+                "U0OAKDSL00",
+                "parents_informed",
+                "Parents/carers informed",
+                "managed_in_school",
+                "parents_decided",
+                "In person",
+            ),
+        ),
+        decisions=(
+            RecordedDecision(
+                "parents_informed",
+                "Parents/carers informed",
+                at,
+                "U0OAKDSL00",
+                "managed_in_school",
+                "parents_decided",
+                {},
+                (Row("By whom", "U0OAKDSL00", "user"), Row("How", "In person")),
+            ),
+        ),
+        deletions=(DeletionView(1, "CD", SAMPLE_TIME.date(), "pending", "U0TEACHER0", None, None),),
+        available=tuple(decisions.allowed_by(["record_deletion_for", "extend_deletion", "add_note"])),
+        blocked=tuple(Blocked(d, ("record the deletion outcome",)) for d in blocked),
+        missing_for_close=("record the deletion outcome (confirmed, or not required with a reason)",),
+        due=(
+            Due("Deletion deadline: Mon 23 Nov 2026", at, True),
+            Due("Confirm deletion for each young person"),
+        ),
+    )
+
+
+def sample_overview() -> list[OverviewLine]:
+    """Two open cases, the overdue one first."""
+    return [
+        OverviewLine(
+            "YPSI-2026-0042",
+            "oakfield",
+            "Oakfield Academy",
+            "deletion_requested",
+            "Deletion requested",
+            False,
+            "U0OAKDSL00",
+            SAMPLE_TIME,
+            Due("Deletion deadline: Mon 23 Nov 2026", SAMPLE_TIME, True),
+        ),
+        OverviewLine(
+            "YPSI-2026-0043",
+            "oakfield",
+            "Oakfield Academy",
+            "reported",
+            "New: waiting for a DSL",
+            True,
+            None,
+            SAMPLE_TIME,
+            Due("Acknowledge the case"),
+        ),
+    ]
+
+
+def case_screens(guidance: Guidance) -> dict[str, dict[str, Any]]:
+    """The DSL's screens: the case modal, every decision's modal, "not yet", the list, Home."""
+    categories = {c.key: c.label for c in guidance.categories}
+    screens: dict[str, dict[str, Any]] = {"case-modal": case_view(sample_detail(guidance))}
+    for decision in load_decisions().by_key.values():
+        form = DecisionForm(
+            SAMPLE_ALERT.reference,
+            decision,
+            {"category": categories, "deletions": {"1": "CD"}},
+            {f.key: SAMPLE_DEFAULTS[f.default] for f in decision.fields if f.default},
+        )
+        screens[f"decision-{decision.key}"] = decision_view(form)
+    screens["decision-not-yet"] = not_yet_view(
+        SAMPLE_ALERT.reference,
+        "Close the case",
+        "Not yet: record these first.",
+        ["record the parents/carers decision", "record the deletion outcome"],
+    )
+    screens["cases-list"] = cases_message(sample_overview(), "")
+    reports = [ReportLine("YPSI-2026-0041", "Picked up by a DSL", SAMPLE_TIME)]
+    screens["home-dsl"] = home_view(sample_overview(), [])
+    screens["home-teacher"] = home_view(None, reports)
+    return screens
+
+
+SAMPLE_DEFAULTS = {
+    "me": "U0OAKDSL00",
+    "reporter": "U0TEACHER0",
+    "now": "2026-11-23 10:00",
+    "today": "2026-11-23",
+    "suggested": "romantic",
+}
+
+
 def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     """Every screen, by file name: the modal steps in dialogue order, then the messages."""
     screens: dict[str, dict[str, Any]] = {}
@@ -68,7 +217,10 @@ def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     screens["teacher-receipt"] = teacher_receipt(
         SAMPLE_ALERT.reference, guidance.contacts_for("young_person")
     )
-    return screens
+    screens["dsl-card-acknowledged"] = alert_message(
+        replace(SAMPLE_ALERT, status="acknowledged", status_label="Acknowledged", owner_id="U0OAKDSL00")
+    )
+    return {**screens, **case_screens(guidance)}
 
 
 def rendered(guidance: Guidance) -> dict[str, str]:
