@@ -15,8 +15,8 @@ run: $(BIN)/.installed
 	$(BIN)/ypsi run
 
 test: $(BIN)/.installed
-	$(BIN)/ruff check bot conversations state_machines tests
-	$(BIN)/ruff format --check --quiet bot conversations state_machines tests
+	$(BIN)/ruff check bot conversations state_machines tests bench
+	$(BIN)/ruff format --check --quiet bot conversations state_machines tests bench
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

@@ -17,7 +17,7 @@ from bot.app import PROCESS_BEFORE_RESPONSE
 from tests.slack.harness import SlackHarness
 
 NAME = "1 ack"
-ROUNDS = 300
+ROUNDS = 500
 WARMUP = 20
 SETTINGS = (False, True)
 

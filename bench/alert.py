@@ -8,7 +8,7 @@ ypsi-bot runs with its own bolt setting; SQLite and PostgreSQL each get a fresh 
 from __future__ import annotations
 
 from bench.clients import BARE_CHANNEL, BareHarness, full_report
-from bench.common import DATABASES, Row, Skip, TimedSlackApi, context, ms, people, percentile, slack_api
+from bench.common import Row, TimedSlackApi, context, ms, on_each_database, people, percentile, slack_api
 from tests.conftest import OAKFIELD
 from tests.slack.harness import SlackHarness
 
@@ -18,13 +18,7 @@ WARMUP = 5
 
 
 def run() -> list[Row]:
-    rows = []
-    for kind in DATABASES:
-        try:
-            rows += _run(kind)
-        except Skip as skipped:
-            rows.append(Row(NAME, f"submit to alert, {kind}", None, note=str(skipped)))
-    return rows
+    return on_each_database(NAME, "submit to alert", _run)
 
 
 def _run(kind: str) -> list[Row]:

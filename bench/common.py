@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -129,6 +129,17 @@ def context(kind: str, staff: tuple[str, ...] = ()) -> Iterator[Context]:
             yield ctx
         finally:
             ctx.db.engine.dispose()
+
+
+def on_each_database(name: str, measure: str, run_one: Callable[[str], list[Row]]) -> list[Row]:
+    """`run_one(kind)` on SQLite and on PostgreSQL; one that cannot run here gives a SKIP row."""
+    rows = []
+    for kind in DATABASES:
+        try:
+            rows += run_one(kind)
+        except Skip as skipped:
+            rows.append(Row(name, f"{measure}, {kind}", None, note=str(skipped)))
+    return rows
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.clients import BareHarness, full_report
-from bench.common import DATABASES, Row, Skip, TimedSlackApi, context, people, slack_api
+from bench.common import Row, TimedSlackApi, context, on_each_database, people, slack_api
 from conversations.context import Context
 from tests.slack.harness import SlackHarness
 
@@ -25,14 +25,11 @@ WARMUP = 3
 
 
 def run() -> list[Row]:
-    rows = []
-    for kind in DATABASES:
-        for clients, reports in REPORTS.items():
-            try:
-                rows += _run(kind, clients, reports)
-            except Skip as skipped:
-                rows.append(Row(NAME, f"reports/s, {kind}, {clients} clients", None, note=str(skipped)))
-    return rows
+    return on_each_database(NAME, "reports per second", _on)
+
+
+def _on(kind: str) -> list[Row]:
+    return [row for clients, reports in REPORTS.items() for row in _run(kind, clients, reports)]
 
 
 def _run(kind: str, clients: int, reports: int) -> list[Row]:
