@@ -202,11 +202,11 @@ def _parents(case: Case, timings: Timings, cal: SchoolCalendar, now: datetime) -
 
 def _referral(case: Case, timings: Timings, cal: SchoolCalendar, now: datetime) -> list[Want]:
     wants = []
-    for kind, hours in (("referral_reminder", "referral_reminder"), ("referral_overdue", "referral_overdue")):
-        spec = policy().kinds[kind]
+    for kind in ("referral_reminder", "referral_overdue"):
         if _live(kind, case):
-            due = cal.defer(now + timings.hours(hours))
-            wants.append(Want(kind, kind, due, _since(now), create=case.state in spec.create_in, moves=False))
+            create = case.state in policy().kinds[kind].create_in
+            due = cal.defer(now + timings.hours(kind))
+            wants.append(Want(kind, kind, due, _since(now), create=create, moves=False))
     return wants
 
 

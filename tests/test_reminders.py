@@ -5,6 +5,7 @@ Each test runs on a real SQLite file and a real PostgreSQL schema (the `ctx` fix
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -16,7 +17,7 @@ from conversations.academies import Academies
 from conversations.errors import ConfigError, InvalidAnswer, NotAuthorised
 from conversations.models import AuditEvent, Case, Deletion
 from conversations.reminder_messages import ButtonAction
-from conversations.runner import Runner
+from conversations.runner import Runner, start_runner_thread
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, make_context
 from tests.reminder_setup import (
@@ -423,3 +424,29 @@ def _actions(ctx, ref: str, action: str | None = None, *, field: str | None = No
 
 def _reasons(ctx, ref: str) -> set[str]:
     return {e.reason or "" for e in _events(ctx, ref)}
+
+
+def test_the_sweep_picks_up_deletions_recorded_after_the_trigger(ctx, clock):
+    ref = report(ctx)
+    cases.acknowledge(ctx, ref, DSL)
+    move(ctx, ref, "refer", "record_parents", "request_deletion")  # no deletion rows yet
+    assert "deletion_due" not in pending_due(ctx, ref)
+    with ctx.db.unit_of_work() as uow:
+        case = uow.session.scalar(select(Case).where(Case.reference == ref))
+        uow.session.add(Deletion(case_id=case.id, pseudonym="Pupil 1", deadline=date(2026, 11, 26)))
+        uow.commit()
+    reminders.sweep(ctx)
+    assert pending_due(ctx, ref)["deletion_due"] == london(2026, 11, 26, 8, 30)
+
+
+def test_the_runner_thread_sends_and_stops(ctx, clock):
+    report(ctx)
+    clock.advance(minutes=15)
+    sent = threading.Event()
+    stop = threading.Event()
+    thread = start_runner_thread(ctx, lambda message: sent.set(), stop, interval=0.01)
+    assert sent.wait(60)
+    stop.set()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert [r.state for r in rows(ctx) if r.kind == "unacknowledged"] == ["sent"]
