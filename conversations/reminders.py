@@ -325,8 +325,8 @@ def still_wanted(ctx: Context, session: Session, row: Reminder) -> bool:
     if row.kind == DIGEST:
         return row.details.get("academy") in ctx.academies.by_key
     target = session.get(Case, row.case_id) if row.case_id else session.get(Draft, row.draft_id)
-    if target is None:
-        return False
+    if target is None or (target.academy_key and target.academy_key not in ctx.academies.by_key):
+        return False  # gone, or its academy was removed from the academies file
     if isinstance(target, Case):
         wants = case_wants(ctx, session, target, _rows(session, target))
     else:

@@ -156,7 +156,12 @@ class Runner:
         return len(claimed)
 
     def _send(self, one: Claim) -> None:
-        message = prepare(self.ctx, one)
+        try:
+            message = prepare(self.ctx, one)
+        except Exception:
+            # One bad reminder must not hold up the rest of the batch; it is retried after the lease.
+            log.exception("reminder %s could not be prepared; retrying after the lease", one.id)
+            return
         if message is None:
             return
         try:

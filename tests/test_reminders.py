@@ -450,3 +450,18 @@ def test_the_runner_thread_sends_and_stops(ctx, clock):
     thread.join(60)
     assert not thread.is_alive()
     assert [r.state for r in rows(ctx) if r.kind == "unacknowledged"] == ["sent"]
+
+
+def test_a_reminder_of_an_academy_no_longer_configured_is_cancelled(database_url, clock):
+    first = make_context(database_url, Academies({"oakfield": OAKFIELD, "riverside": RIVERSIDE}), clock)
+    ref = report(first)
+    first.db.engine.dispose()
+    clock.advance(minutes=15)
+    ctx = make_context(database_url, Academies({"riverside": RIVERSIDE}), clock)
+    try:
+        run, outbox = runner(ctx)
+        run.drain()
+        assert outbox.sent == []
+        assert [r.state for r in rows(ctx, ref) if r.kind == "unacknowledged"] == ["cancelled"]
+    finally:
+        ctx.db.engine.dispose()
