@@ -68,10 +68,20 @@ def claim(ctx: Context, limit: int, lease: timedelta) -> list[Claim]:
 
 
 def _held(session: Session, claimed: Claim) -> Reminder | None:
-    row = session.get(Reminder, claimed.id, with_for_update=True)
-    if row is None or row.state != CLAIMED or row.attempts != claimed.attempts:
-        return None  # the lease ran out and another runner holds it now
-    return row
+    """The row if this claim still holds it, else None (the lease ran out, another runner has it).
+
+    The check is a conditional write, so it locks the row (PostgreSQL) or the database
+    (SQLite) until the transaction ends: nothing can reclaim it between the check and the work.
+    """
+    holds = (
+        update(Reminder)
+        .where(Reminder.id == claimed.id, Reminder.state == CLAIMED, Reminder.attempts == claimed.attempts)
+        .values(lease_until=Reminder.lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(holds).rowcount != 1:
+        return None
+    return session.get(Reminder, claimed.id)
 
 
 def prepare(ctx: Context, claimed: Claim) -> ReminderMessage | None:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from conversations import audit, cases, reminder_actions, reminders, reports
+from conversations import runner as runner_module
 from conversations.academies import Academies
 from conversations.errors import ConfigError, InvalidAnswer, NotAuthorised
 from conversations.models import AuditEvent, Case, Deletion
@@ -465,3 +466,16 @@ def test_a_reminder_of_an_academy_no_longer_configured_is_cancelled(database_url
         assert [r.state for r in rows(ctx, ref) if r.kind == "unacknowledged"] == ["cancelled"]
     finally:
         ctx.db.engine.dispose()
+
+
+def test_a_runner_whose_lease_ran_out_cannot_mark_the_new_holders_claim(ctx, clock):
+    ref = report(ctx)
+    clock.advance(minutes=15)
+    [stale] = runner_module.claim(ctx, 10, timedelta(minutes=5))
+    clock.advance(minutes=6)
+    [fresh] = runner_module.claim(ctx, 10, timedelta(minutes=5))
+    assert (fresh.id, fresh.attempts) == (stale.id, 2)
+    assert runner_module.prepare(ctx, stale) is None
+    assert not runner_module.mark_sent(ctx, stale)
+    assert runner_module.mark_sent(ctx, fresh)
+    assert _actions(ctx, ref, "reminder_sent", field="attempt") == [2]
