@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.practice_clock import clock_command
+from bot.practice_clock import clock_command, press_command, remind_command
 from conversations import casework, readable, reports
 from conversations.context import Context
 from conversations.decisions import load_decisions
@@ -31,6 +31,7 @@ HELP = """Commands:
   open REF      (DSL) the full case record     decide REF [KEY]  (DSL) record a decision
   close REF     (DSL) close a case             reopen REF  (DSL) reopen a closed case
   clock +2h     move simulated time (also `clock monday 08:00`) and see the reminders that fire
+  press ...     press a reminder's button      remind REF  (DSL) send the deletion check
   help          this list                      quit      leave (your draft is kept)
 While answering: type `back` for the previous step, `cancel` to discard, `save` to stop."""
 
@@ -84,6 +85,8 @@ class Console:
             "close": lambda: self.decide(arg.strip(), "closed"),
             "reopen": lambda: self.decide(arg.strip(), "reopened"),
             "clock": lambda: clock_command(self.ctx, arg, self.say),
+            "press": lambda: press_command(self.ctx, self.user, arg, self.say),
+            "remind": lambda: remind_command(self.ctx, self.user, arg, self.say),
             "help": lambda: self.say(HELP),
             "": lambda: None,
         }

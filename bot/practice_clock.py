@@ -1,8 +1,9 @@
-"""The practice console's simulated clock: move time forward and watch reminders fire offline.
+"""Reminders in the practice console: a simulated clock, and the reminder buttons as commands.
 
 `clock +2h`, `clock +30m`, `clock +1d`, `clock monday 08:00`, `clock 2026-12-24 08:30` or
 `clock 17:45` (today, or tomorrow if already past). Time only moves forward, so nothing due
-is skipped; after each move the due reminders are run and shown as they would be posted.
+is skipped; after each move the due reminders are run and shown as they would be posted, each
+button with the `press …` command that does what the button does in Slack.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from conversations import cases, reminder_actions
 from conversations.calendar import LONDON
 from conversations.context import Context, system_clock
-from conversations.reminder_messages import ReminderMessage
+from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
 from conversations.runner import Runner
 
 STEP = re.compile(r"^\+(\d+)([mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+PRESS_USAGE = "Use the `press …` shown under a reminder, e.g. `press snooze 12`."
 USAGE = "Use e.g. `clock +2h`, `clock +30m`, `clock +1d`, `clock monday 08:00` or `clock 2026-12-24 08:30`."
 
 
@@ -69,8 +72,8 @@ def _day(word: str, today: date) -> date | None:
         return None
 
 
-def render(message: ReminderMessage) -> list[str]:
-    """A reminder as the console shows it: where it goes, its words and its buttons."""
+def render(message: ReminderMessage, *, hints: bool = False) -> list[str]:
+    """A reminder as the console shows it: where it goes, its words, its buttons (and commands)."""
     where = [f"the DSL channel {message.channel}"] if message.channel else []
     where += [f"a private message to <@{user}>" for user in message.users]
     lines = [f"--- reminder to {' and '.join(where)} ---"]
@@ -79,8 +82,22 @@ def render(message: ReminderMessage) -> list[str]:
     lines += [f"|   {line}" for line in message.lines]
     if message.buttons:
         lines.append("| " + " ".join(f"[{b.label}]" for b in message.buttons))
+    if hints:
+        lines += [f"  [{b.label}]: {_hint(b)}" for b in message.buttons]
     lines.append("---")
     return lines
+
+
+def _hint(button: Button) -> str:
+    if button.action is ButtonAction.OPEN_CASE:
+        return f"open {button.value}"
+    if button.action is ButtonAction.RESUME_REPORT:
+        return "report"
+    if button.action is ButtonAction.CONFIRM_DELETION:
+        return f"decide {button.value}"
+    if button.action is ButtonAction.EXTEND_DEADLINE:
+        return f"press extend_deadline {button.value} YYYY-MM-DD reason"
+    return f"press {button.action} {button.value}"
 
 
 def clock_command(ctx: Context, arg: str, say: Callable[[str], None]) -> None:
@@ -96,14 +113,55 @@ def clock_command(ctx: Context, arg: str, say: Callable[[str], None]) -> None:
             return
         clock.move_to(moment)
     say(f"It is now {clock().astimezone(LONDON):%a %d %b %Y %H:%M} (simulated).")
-    if not arg.strip():
-        return
+    if arg.strip():
+        run_due(ctx, say)
+
+
+def run_due(ctx: Context, say: Callable[[str], None]) -> None:
+    """Run the reminders due now and show each as it would be posted."""
     sent: list[ReminderMessage] = []
     runner = Runner(ctx, sent.append)
     runner.maintain()
     runner.drain()
     for message in sent:
-        for line in render(message):
+        for line in render(message, hints=True):
             say(line)
     if not sent:
         say("No reminders were due.")
+
+
+def press_command(ctx: Context, user: str, arg: str, say: Callable[[str], None]) -> None:
+    """Do what a reminder button does: `press ACTION VALUE` (extend: `… REF DATE REASON`)."""
+    parts = arg.split(maxsplit=3)
+    try:
+        action, value = ButtonAction(parts[0]), parts[1]
+        say(_press(ctx, user, action, value, parts[2:]))
+    except (IndexError, ValueError):
+        say(PRESS_USAGE)
+
+
+def _press(ctx: Context, user: str, action: ButtonAction, value: str, rest: list[str]) -> str:
+    if action is ButtonAction.ACKNOWLEDGE:
+        return f"{cases.acknowledge(ctx, value, user).reference} acknowledged: you own it."
+    if action is ButtonAction.SNOOZE:
+        due = reminder_actions.snooze(ctx, int(value), user).due_at.astimezone(LONDON)
+        return f"Snoozed: it comes back {due:%a %d %b %H:%M}."
+    if action is ButtonAction.DELETION_CONFIRMED_FOR:
+        progress = reminder_actions.confirm_deletion_for(ctx, int(value), user)
+        if progress.all_confirmed:
+            return f"Recorded. Deletion is confirmed for everyone on {progress.reference}."
+        return f"Recorded. {progress.pending} still to confirm on {progress.reference}."
+    if action is ButtonAction.NOT_YET:
+        reference = reminder_actions.deletion_not_yet(ctx, int(value), user).reference
+        return f"Recorded on {reference}: not yet. The DSL can see it on the case."
+    if action is ButtonAction.EXTEND_DEADLINE:
+        deadline = date.fromisoformat(rest[0])
+        reminder_actions.extend_deadline(ctx, value, user, deadline, rest[1] if len(rest) > 1 else "")
+        return f"Deadline moved to {deadline:%a %d %b %Y}; the reminders follow it."
+    return PRESS_USAGE
+
+
+def remind_command(ctx: Context, user: str, reference: str, say: Callable[[str], None]) -> None:
+    """(DSL) Send the deletion check to whoever follows it up, and show it being sent."""
+    reminder_actions.request_deletion_check(ctx, reference.strip().upper(), user)
+    run_due(ctx, say)

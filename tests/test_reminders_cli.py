@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conversations import reports
 from conversations.academies import DEMO
 from tests.answers import CASE_A, complete
@@ -71,3 +73,24 @@ def test_a_bad_timing_override_stops_start_up_with_one_line(tmp_path):
     assert out.stderr.strip().splitlines() == [
         "ypsi: academy 'oak' [academy.reminders]: parents_hours must be a whole number above 0, not 'soon'"
     ]
+
+
+def test_console_buttons_as_commands_acknowledge_then_snooze(tmp_path):
+    script = (
+        "clock 2030-01-07 10:00\n"
+        + FIRST_HALF
+        + SECOND_HALF
+        + "clock +20m\ndsl\npress acknowledge YPSI-2030-0001\n"
+        "clock +1d\n"
+    )
+    first = ypsi(["console"], tmp_path, script + "quit\n")
+    assert "[Acknowledge]: press acknowledge YPSI-2030-0001" in first.stdout
+    assert "YPSI-2030-0001 acknowledged: you own it." in first.stdout
+    parents = first.stdout.split("It is now Tue 08 Jan 2030 10:20 (simulated).")[1]
+    assert "Parents/carers decision pending: YPSI-2030-0001" in parents
+    reminder = re.search(r"press snooze (\d+)", parents).group(1)
+    again = f"clock 2030-01-08 10:30\ndsl\npress snooze {reminder}\npress snooze x\nclock +1d\nquit\n"
+    second = ypsi(["console"], tmp_path, again)  # a new session starts at the real time again
+    assert "Snoozed: it comes back Wed 09 Jan 10:30." in second.stdout
+    assert "Use the `press …` shown under a reminder" in second.stdout
+    assert "Parents/carers decision pending: YPSI-2030-0001" in second.stdout.split("(simulated).")[2]
