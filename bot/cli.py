@@ -138,7 +138,7 @@ def reminders_due(settings: Settings, args: argparse.Namespace) -> int:
     now = ctx.clock()
     rows = reminder_rules.pending(ctx)
     for r in rows:
-        flag = "DUE NOW" if r.due_at <= now else ""
+        flag = ("DUE NOW" if r.due_at <= now else "") + (f" (tried {r.attempts}x)" if r.attempts else "")
         where = r.reference or r.academy_key or "-"
         print(f"{r.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}  {r.kind:<24} {where:<16} {flag}".rstrip())
     print(f"{len(rows)} pending, {sum(r.due_at <= now for r in rows)} due now.")
