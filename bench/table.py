@@ -26,6 +26,8 @@ def _number(value: float | None, unit: str = "") -> str:
 
 def cells(row: Row) -> tuple[str, ...]:
     ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+    if row.ratio is not None and row.target and abs(row.ratio - row.target.limit) < 0.005:
+        ratio = f"{row.ratio:.3f}x"  # so a ratio just over its limit does not read as equal to it
     target = row.target.label(row.unit) if row.target else ""
     value = _number(row.value, row.unit) if row.value is not None else f"skipped: {row.note}"
     return (row.benchmark, row.measure, value, _number(row.baseline, row.unit), ratio, target, row.status)
