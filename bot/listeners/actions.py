@@ -76,8 +76,8 @@ def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient)
 
 def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """The caller takes the case: card updated in place, reporter told (once: the machine allows it once)."""
+    user, _, reference = case_screens.clicked(body)
     ack()
-    user, reference = body["user"]["id"], body["actions"][0].get("value", "")
     try:
         outcome = casework.record_decision(ctx, reference, user, ACKNOWLEDGED, {})
     except NotAllowedNow:
@@ -91,8 +91,8 @@ def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebCl
 
 def open_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Open the case modal (card, Home, `/ypsi cases`) for the case's safeguarding team only."""
+    user, _, reference = case_screens.clicked(body)
     ack()
-    user, reference = body["user"]["id"], body["actions"][0].get("value", "")
     try:
         view = case_screens.case_modal(ctx, reference, user)
     except ConversationError as exc:
@@ -103,12 +103,11 @@ def open_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -
 
 def show_decision(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """A decision button in the case modal: its form, or what is missing first."""
+    user, action_id, reference = case_screens.clicked(body)
+    key = decision_of(action_id)
     ack()
-    user, action = body["user"]["id"], body["actions"][0]
     try:
-        view = case_screens.decision_or_not_yet(
-            ctx, action.get("value", ""), user, decision_of(action["action_id"])
-        )
+        view = case_screens.decision_or_not_yet(ctx, reference, user, key)
     except ConversationError as exc:
         case_screens.tell_privately(client, body, case_screens.refusal(exc))
         return
@@ -117,8 +116,8 @@ def show_decision(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClien
 
 def back_to_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """From a decision form back to the case, as it is now."""
+    user, _, reference = case_screens.clicked(body)
     ack()
-    user, reference = body["user"]["id"], body["actions"][0].get("value", "")
     try:
         view = case_screens.case_modal(ctx, reference, user)
     except ConversationError as exc:
@@ -129,9 +128,9 @@ def back_to_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient
 
 def report_from_home(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Home's "Report a concern": the same dialogue as `/ypsi report`."""
-    ack()
-    user = body["user"]["id"]
+    user, _, _ = case_screens.clicked(body)
     team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+    ack()
     client.views_open(trigger_id=body["trigger_id"], view=first_view(ctx, team, user))
 
 

@@ -70,12 +70,26 @@ def home_for(ctx: Context, user_id: str) -> View:
     return home_view(overview, casework.my_reports(ctx, user_id))
 
 
+def clicked(body: dict[str, Any]) -> tuple[str, str, str]:
+    """Who clicked which button with which value, read before the ack.
+
+    A malformed payload then fails before the ack (answered by the error handler), not just
+    after it, where bolt's wait for the ack would time out. The trigger id is checked too: every
+    answer may need it.
+    """
+    action = body["actions"][0]
+    user, trigger = body["user"]["id"], body["trigger_id"]
+    values = (user, action["action_id"], action.get("value", ""), trigger)
+    if not all(isinstance(v, str) for v in values):
+        raise TypeError("not a button click as Slack sends it")
+    return user, action["action_id"], action.get("value", "")
+
+
 def tell_privately(client: WebClient, body: dict[str, Any], text: str) -> None:
     """A short answer only the person sees, where they clicked: the channel, the modal, or a new modal."""
-    user = body["user"]["id"]
-    view = body.get("view") or {}
-    if body.get("container", {}).get("type") == "message" and body.get("channel"):
-        client.chat_postEphemeral(channel=body["channel"]["id"], user=user, text=text)
+    user, channel, view = body["user"]["id"], _dict(body.get("channel")), _dict(body.get("view"))
+    if _dict(body.get("container")).get("type") == "message" and channel.get("id"):
+        client.chat_postEphemeral(channel=channel["id"], user=user, text=text)
     elif view.get("type") == "modal" and view.get("id"):
         client.views_update(view_id=view["id"], view=case_notice(text))
     else:
@@ -89,8 +103,13 @@ def refusal(error: ConversationError) -> str:
 
 def show(client: WebClient, body: dict[str, Any], view: View) -> None:
     """Replace the modal the click came from, or open a new one (from a message or Home)."""
-    current = body.get("view") or {}
+    current = _dict(body.get("view"))
     if current.get("type") == "modal" and current.get("id"):
         client.views_update(view_id=current["id"], view=view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    # Parts of a payload that Slack always sends as objects; anything else counts as absent.
+    return value if isinstance(value, dict) else {}

@@ -72,13 +72,14 @@ def open_case(ctx: Context, ack: Ack, client: WebClient, command: dict[str, Any]
     if not reference:
         ack(text=CASE_USAGE)
         return
+    trigger = command["trigger_id"]  # read before the ack, so a malformed command fails before it
     try:
         view = case_screens.case_modal(ctx, reference, command["user_id"])
     except ConversationError as exc:
         ack(text=case_screens.refusal(exc))
         return
     ack()
-    client.views_open(trigger_id=command["trigger_id"], view=view)
+    client.views_open(trigger_id=trigger, view=view)
 
 
 def status_text(ctx: Context, user_id: str) -> str:

@@ -68,6 +68,7 @@ def other_message(event: dict[str, Any], client: WebClient) -> None:
 
 def publish_home(ctx: Context, event: dict[str, Any], client: WebClient) -> None:
     """The Home tab, fresh each time it is opened (nothing is kept between requests)."""
-    if event.get("tab") != "home" or not event.get("user"):
+    user = event.get("user")
+    if event.get("tab") != "home" or not isinstance(user, str) or not user:
         return
-    client.views_publish(user_id=event["user"], view=case_screens.home_for(ctx, event["user"]))
+    client.views_publish(user_id=user, view=case_screens.home_for(ctx, user))
