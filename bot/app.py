@@ -6,12 +6,14 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import direct_message
 from bot.config import Settings
+from bot.ids import SLACK_USER
 from bot.listeners import register_all
+from bot.listeners.shape import well_formed
 from bot.views.text import UNEXPECTED
 from conversations.context import Context
 
@@ -48,29 +50,54 @@ def create_app(
         process_before_response=process_before_response,
         **options,
     )
+    app.use(well_formed)  # first: listeners may then read the parts Slack always sends
     register_all(app, ctx)
     app.error(on_error)
     return app
 
 
-def on_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
-    """The one handler for unexpected errors: log the event id (never the payload), tell the person."""
+def on_error(
+    error: Exception, body: dict[str, Any], client: WebClient, response: BoltResponse | None
+) -> BoltResponse | None:
+    """The one handler for unexpected errors: log the event id (never the payload), tell the person.
+
+    A failure before the ack (bolt would answer 500, and Slack show "trouble connecting") is
+    answered 200 once the person has been told by direct message, else 400: no user to tell
+    means the payload was not one Slack sends.
+    """
     log.error(
         "unhandled error %s",
         error.__class__.__name__,
-        extra={"event_id": body.get("event_id"), "kind": body.get("type", "command")},
+        extra={"event_id": _text(body.get("event_id")), "kind": _text(body.get("type", "command"))},
     )
-    user = _user_of(body)
+    told = _tell(client, _user_of(body))
+    if response is None or response.status < 500:  # already acknowledged
+        return None
+    return BoltResponse(status=200 if told else 400, body="")
+
+
+def _tell(client: WebClient, user: str) -> bool:
     if not user:
-        return
+        return False
     try:
         direct_message(client, user, {"text": UNEXPECTED})
     except Exception as exc:  # Slack itself failing: nothing more to tell anyone
         log.error("could not tell the user about an error %s", exc.__class__.__name__)
+        return False
+    return True
 
 
 def _user_of(body: dict[str, Any]) -> str:
+    """The Slack user id the payload names, if it names one as Slack does (a hostile one may not)."""
     user = body.get("user")
-    if isinstance(user, dict):
-        return user.get("id", "")
-    return body.get("user_id") or body.get("event", {}).get("user", "")
+    event = body.get("event")
+    candidates = [
+        user.get("id") if isinstance(user, dict) else None,
+        body.get("user_id"),
+        event.get("user") if isinstance(event, dict) else None,
+    ]
+    return next((u for u in candidates if isinstance(u, str) and SLACK_USER.fullmatch(u)), "")
+
+
+def _text(value: Any) -> str | None:
+    return value[:100] if isinstance(value, str) else None

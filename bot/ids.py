@@ -12,6 +12,7 @@ decision button's action id is `ypsi_case_decide:<decision key>` (unique within 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -53,6 +54,8 @@ class BlockId(StrEnum):
 
 
 COMMAND = "/ypsi"
+# A Slack user id as Slack sends it: the only thing that may go into a `<@…>` mention unescaped.
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 ALERT_EVENT_TYPE = "ypsi_case_alert"
 STEP_SEPARATOR = ":"
 

@@ -56,10 +56,23 @@ def http_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
             if path != PATH:
                 self._send(404, {}, "")
                 return
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-            headers = {k.lower(): [v] for k, v in self.headers.items()}
-            response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
+            if not _numeric(self.headers.get("X-Slack-Request-Timestamp", "0")):
+                # bolt's verifier would raise on int() and hand the unverified body to the error
+                # handler (which messages the user it names): refuse it as unsigned instead.
+                self._send(401, {}, "")
+                return
+            try:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+                headers = {k.lower(): [v] for k, v in self.headers.items()}
+                response = app.dispatch(BoltRequest(body=body, query=query, headers=headers))
+            except Exception as exc:  # not UTF-8, not JSON, a JSON array: bolt cannot even parse it
+                log.warning("malformed request refused %s", exc.__class__.__name__)
+                self._send(400, {}, "")
+                return
             self._send(response.status, response.headers, response.body)
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self._send(405, {"Allow": ["POST"]}, "")
 
         def _send(self, status: int, headers: dict[str, list[str]], body: str | dict) -> None:
             data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
@@ -79,3 +92,11 @@ def http_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer((host, port), SlackHandler)
     server.daemon_threads = True
     return server
+
+
+def _numeric(timestamp: str) -> bool:
+    try:
+        int(timestamp)
+    except ValueError:
+        return False
+    return True

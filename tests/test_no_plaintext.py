@@ -10,16 +10,19 @@ append a flow; the retention purge runs last, after the database files are check
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.bootstrap import build_context
 from bot.config import Settings
 from bot.console import Console
+from bot.ids import ActionId, CallbackId
 from bot.logs import HANDLER_NAME, OWN, configure_logging
 from conversations import cases, casework, reports, retention
 from conversations.context import Context
@@ -28,6 +31,8 @@ from conversations.models import Case
 from conversations.runner import Runner
 from tests.answers import BASE, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, TEST_KEYRING
+from tests.slack.fake_api import FakeSlackApi
+from tests.slack.harness import Response, SlackHarness
 
 NOISY_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool", "alembic", "slack_bolt", "slack_sdk")
 
@@ -164,6 +169,56 @@ def practice_console(ctx: Context, seen: list[str]) -> None:
     seen.append(out.getvalue().split("receives")[1])  # the channel card, not the teacher's own review
 
 
+def report_via_slack(ctx: Context, seen: list[str]) -> None:
+    """The Slack adapter: a report through signed requests, the DSL's card buttons, Home, and
+    requests that fail (invalid answers, forged metadata, malformed payloads, a Slack error).
+
+    `seen` gets every message the app posted (channels and direct messages, the reporter's
+    included), the Home tab, and every ack's text: modals are left out, as they show people
+    their own answers and the DSL the case.
+    """
+    sentinel = sentinels_for(ctx, "slack")
+    mark = "SENTINEL-SLACK-{}".format
+    api = FakeSlackApi().start()
+    slack = SlackHarness(ctx, api)
+    acks: list[Response] = []
+    try:
+        answers = answers_with(sentinel, BASE)
+        acks.append(slack.command(TEACHER, "report " + mark("COMMAND")))
+        while slack.view(TEACHER)["callback_id"] != CallbackId.REVIEW:
+            step = slack.view(TEACHER)["callback_id"].split(":", 1)[1]
+            if step == "young_people":  # an invalid answer first: its error must not echo it
+                acks.append(slack.submit_view(TEACHER, {**answers[step], "ages": mark("AGES")}))
+            acks.append(slack.submit_view(TEACHER, answers[step]))
+        forged = slack.submission(TEACHER)
+        forged["view"].update(id="V0FORGED", private_metadata=mark("METADATA"))
+        acks.append(slack.interact(forged))
+        forged["view"]["state"] = {"values": {mark("BLOCK"): mark("ELEMENT")}}
+        acks.append(slack.interact(forged))
+        acks.append(slack.submit_view(TEACHER))
+        reference = casework.my_reports(ctx, TEACHER)[0].reference
+        with ctx.db.unit_of_work() as uow:
+            stored = uow.session.scalar(select(Case.answers).where(Case.reference == reference))
+        assert sentinel[("account", "account")] in repr(stored), "the typed text really went through Slack"
+        [card] = [c for c in slack.api.posted(OAKFIELD.dsl_channel) if "blocks" in c]
+        dsl = OAKFIELD.dsl_users[0]
+        acks.append(slack.click_message(dsl, OAKFIELD.dsl_channel, "1.1", ActionId.ACKNOWLEDGE, reference))
+        acks.append(slack.click_message(dsl, OAKFIELD.dsl_channel, "1.1", ActionId.OPEN_CASE, reference))
+        acks += [slack.open_home(TEACHER), slack.open_home(dsl)]
+        acks.append(slack.command(RIVERSIDE.dsl_users[0], f"case {reference} {mark('CASE')}"))
+        acks.append(slack.command(TEACHER, "status"))
+        slack.api.fail("views.open", "expired_trigger_id")  # the error handler's path
+        acks.append(slack.command(TEACHER, "report " + mark("FAILING")))
+    finally:
+        slack.stop()
+        api.stop()
+    assert card and acks
+    published = [c.params for c in api.calls() if c.method.startswith("chat.") or c.method == "views.publish"]
+    seen.extend(json.dumps(p) for p in published)
+    seen.extend(a.body for a in acks if '"response_action"' not in a.body)  # ack texts, not modals
+    seen.extend(json.dumps(a.json.get("errors", {})) for a in acks)
+
+
 FLOWS = [
     report_via_services,
     urgent_report,
@@ -172,6 +227,7 @@ FLOWS = [
     reminders,
     errors,
     practice_console,
+    report_via_slack,
 ]
 
 
@@ -221,7 +277,7 @@ def _record_texts(record: logging.LogRecord) -> str:
     return f"{record.getMessage()} {record.exc_text or ''} {fields}"
 
 
-TAGS = ("SERVICES", "URGENT", "DSL", "ERROR", "CONSOLE")
+TAGS = ("SERVICES", "URGENT", "DSL", "ERROR", "CONSOLE", "SLACK")
 
 
 def _database_bytes(ctx: Context, folder: Path) -> bytes:

@@ -44,34 +44,37 @@ def register(app: App, ctx: Context) -> None:
 
 def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Back one step; a stale click (the draft moved on) just shows where the draft is."""
-    ack()
+    # Read the payload before the ack: a malformed one then fails before it (answered by the
+    # error handler), not just after it, where bolt's ack wait would time out (3 s, then 404).
     view, user = body["view"], body["user"]["id"]
     shown = dialogue.REVIEW if view["callback_id"] == CallbackId.REVIEW else step_of(view["callback_id"])
+    draft_id, view_id = view["private_metadata"], view["id"]
+    ack()
     try:
-        draft = reports.back(ctx, view["private_metadata"], user, expected_step=shown)
+        draft = reports.back(ctx, draft_id, user, expected_step=shown)
     except StaleStep:
-        draft = reports.get(ctx, view["private_metadata"], user)
-    _show(ctx, client, view["id"], lambda: draft)
+        draft = reports.get(ctx, draft_id, user)
+    _show(ctx, client, view_id, lambda: draft)
 
 
 def resume(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Carry on with the unfinished draft at its current step."""
+    draft_id, view_id, user = body["view"]["private_metadata"], body["view"]["id"], body["user"]["id"]
     ack()
-    view, user = body["view"], body["user"]["id"]
-    _show(ctx, client, view["id"], lambda: reports.get(ctx, view["private_metadata"], user))
+    _show(ctx, client, view_id, lambda: reports.get(ctx, draft_id, user))
 
 
 def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Discard the unfinished draft and start a new one (a second click resumes the new one)."""
-    ack()
-    view, user = body["view"], body["user"]["id"]
+    draft_id, view_id, user = body["view"]["private_metadata"], body["view"]["id"], body["user"]["id"]
     team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
+    ack()
 
     def restarted() -> reports.DraftView:
-        old = reports.get(ctx, view["private_metadata"], user)
+        old = reports.get(ctx, draft_id, user)
         return reports.start(ctx, team, user, restart=not old.finished)
 
-    _show(ctx, client, view["id"], restarted)
+    _show(ctx, client, view_id, restarted)
 
 
 def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:

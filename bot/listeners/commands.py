@@ -34,8 +34,9 @@ def ypsi_command(ctx: Context, ack: Ack, command: dict[str, Any], client: WebCli
     elif word == "case":
         open_case(ctx, ack, client, command, words[1].upper() if len(words) > 1 else "")
     elif word == "report":
+        trigger_id = command["trigger_id"]  # before the ack: a payload without one fails before it
         ack()
-        open_report(ctx, client, command["trigger_id"], command["team_id"], command["user_id"])
+        open_report(ctx, client, trigger_id, command["team_id"], command["user_id"])
     elif word == "status":
         ack(text=status_text(ctx, command["user_id"]))
     elif word in ("", "help"):

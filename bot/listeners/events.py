@@ -16,6 +16,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import direct_message
+from bot.ids import SLACK_USER
 from bot.listeners import cases as case_screens
 from bot.views.text import DM_HINT, FILE_REFUSED, FILE_REFUSED_DSL
 from conversations import refusals
@@ -57,7 +58,12 @@ def refuse_file(ctx: Context, body: dict[str, Any], event: dict[str, Any], clien
     if not in_dm:
         return
     for dsl in sorted({u for a in academies for u in a.dsl_users}):
-        direct_message(client, dsl, {"text": FILE_REFUSED_DSL.format(who=f"<@{user}>")})
+        direct_message(client, dsl, {"text": FILE_REFUSED_DSL.format(who=_mention(user))})
+
+
+def _mention(user: Any) -> str:
+    # The id goes into mrkdwn unescaped (a mention): only a well-formed Slack user id may.
+    return f"<@{user}>" if isinstance(user, str) and SLACK_USER.fullmatch(user) else "someone"
 
 
 def other_message(event: dict[str, Any], client: WebClient) -> None:
