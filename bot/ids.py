@@ -28,6 +28,7 @@ class CallbackId(StrEnum):
     CASE = "ypsi_case"
     DECISION = "ypsi_case_decision"
     HOME = "ypsi_home"
+    EXTEND_DEADLINE = "ypsi_reminder_extend"
 
 
 class ActionId(StrEnum):
@@ -41,6 +42,7 @@ class ActionId(StrEnum):
     DECIDE = "ypsi_case_decide"
     BACK_TO_CASE = "ypsi_case_back"
     REPORT_FROM_HOME = "ypsi_home_report"
+    SEND_DELETION_CHECK = "ypsi_case_deletion_check"
 
 
 class BlockId(StrEnum):
@@ -51,6 +53,7 @@ class BlockId(StrEnum):
     CASE_ACTIONS = "ypsi_case_actions"
     DECISIONS = "ypsi_case_decisions"
     HOME_ACTIONS = "ypsi_home_actions"
+    DELETION_CHECK = "ypsi_case_deletion_check"
 
 
 COMMAND = "/ypsi"
@@ -58,6 +61,23 @@ COMMAND = "/ypsi"
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 ALERT_EVENT_TYPE = "ypsi_case_alert"
 STEP_SEPARATOR = ":"
+# Reminder buttons: `ypsi_reminder_<action>:<value>` (the action is a ButtonAction; the value
+# repeats in the id so ids stay unique within a message, as Slack requires).
+REMINDER_PREFIX = "ypsi_reminder_"
+REMINDER_ACTIONS = re.compile("^" + re.escape(REMINDER_PREFIX) + r"[a-z_]+" + re.escape(STEP_SEPARATOR))
+
+
+def reminder_action(action: str, value: str) -> str:
+    """The action id of a reminder button."""
+    return f"{REMINDER_PREFIX}{action}{STEP_SEPARATOR}{value}"
+
+
+def reminder_action_of(action_id: str) -> tuple[str, str]:
+    """The action and value a reminder button's action id names."""
+    if not REMINDER_ACTIONS.match(action_id):
+        raise ValueError(f"not a reminder action id: {action_id}")
+    action, _, value = action_id.removeprefix(REMINDER_PREFIX).partition(STEP_SEPARATOR)
+    return action, value
 
 
 def decide_action(key: str) -> str:

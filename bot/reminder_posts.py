@@ -1,7 +1,8 @@
 """Posting reminder messages to Slack: the `deliver` port of the reminder runner, for Slack.
 
-Button action ids are `ypsi_reminder_<action>:<value>` (unique within a message, as Slack
-requires); the value repeats after the colon so one listener pattern serves every button.
+Button action ids are `bot.ids.reminder_action(action, value)` (unique within a message, as
+Slack requires); one listener pattern serves every button. A button that shows a pseudonym
+("Deletion confirmed for …") goes only to direct messages: the channel copy leaves it out.
 A failed post raises: the runner leaves the reminder claimed and retries after the lease.
 """
 
@@ -13,21 +14,25 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.alerts import channel_problem, direct_message
-from conversations.reminder_messages import ReminderMessage
+from bot.ids import REMINDER_PREFIX, reminder_action
+from conversations.reminder_messages import ButtonAction, ReminderMessage
 
-ACTION_PREFIX = "ypsi_reminder_"
+ACTION_PREFIX = REMINDER_PREFIX  # the name tests/slack/hostile.py imports
+# Buttons whose label names a young person (by pseudonym): never in a channel message.
+PRIVATE_ONLY = frozenset({ButtonAction.DELETION_CONFIRMED_FOR})
 
 
 class ChannelUnusable(RuntimeError):
     """The DSL channel is public or the bot is not in it: nothing is posted there."""
 
 
-def blocks(message: ReminderMessage) -> dict[str, Any]:
-    """The message as Block Kit (texts are the data file's, never free text)."""
+def blocks(message: ReminderMessage, *, channel: bool = False) -> dict[str, Any]:
+    """The message as Block Kit (texts are the data file's, never free text); `channel`: no pseudonyms."""
     urgent = ":rotating_light: " if message.urgent else ""
     body = [f"{urgent}*{message.title}*", message.text, *message.lines]
     result: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(body)}}]
-    if message.buttons:
+    buttons = [b for b in message.buttons if not (channel and b.action in PRIVATE_ONLY)]
+    if buttons:
         result.append(
             {
                 "type": "actions",
@@ -35,11 +40,11 @@ def blocks(message: ReminderMessage) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "button",
-                        "action_id": f"{ACTION_PREFIX}{b.action}:{b.value}",
+                        "action_id": reminder_action(b.action, b.value),
                         "text": {"type": "plain_text", "text": b.label[:75]},
                         "value": b.value,
                     }
-                    for b in message.buttons
+                    for b in buttons
                 ],
             }
         )
@@ -50,13 +55,12 @@ def slack_deliverer(client: WebClient) -> Callable[[ReminderMessage], None]:
     """A `deliver` posting to the DSL channel (private, bot a member) and by direct message."""
 
     def deliver(message: ReminderMessage) -> None:
-        payload = blocks(message)
         if message.channel:
             problem = channel_problem(client, message.channel)
             if problem:
                 raise ChannelUnusable(f"{message.channel}: {problem}")
-            client.chat_postMessage(channel=message.channel, **payload)
+            client.chat_postMessage(channel=message.channel, **blocks(message, channel=True))
         for user in message.users:
-            direct_message(client, user, payload)
+            direct_message(client, user, blocks(message))
 
     return deliver

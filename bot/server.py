@@ -2,24 +2,37 @@
 
 The HTTP server is the standard library's ThreadingHTTPServer (one thread per request, so a
 slow request never holds up another's 3-second ack); Slack posts to /slack/events.
+Either way the reminder runner works in a background thread while the bot runs, and stops
+with it (Ctrl-C or SIGTERM); `ypsi reminders run` can run more runners as processes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.error import BoltError
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app
 from bot.bootstrap import build_context
 from bot.config import Settings
+from bot.reminder_posts import slack_deliverer
+from conversations.context import Context
 from conversations.errors import ConfigError
+from conversations.runner import start_runner_thread
 
 PATH = "/slack/events"
+RUNNER_INTERVAL = 30.0  # seconds between reminder passes (a pass sends everything due)
+STOP_WAIT = 30.0  # seconds to let a pass in progress finish on shutdown
 log = logging.getLogger("ypsi.slack")
 
 
@@ -32,19 +45,54 @@ def serve(settings: Settings) -> int:
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack did not accept it ({exc.__class__.__name__})") from None
     except OSError as exc:
         raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with reminders_running(ctx, app.client):
+            _handle_requests(app, settings)
+    except KeyboardInterrupt:
+        log.info("stopped")
+    return 0
+
+
+def _handle_requests(app: App, settings: Settings) -> None:
+    """Serve Slack until interrupted: Socket Mode with an app token, else HTTP on PORT."""
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("connecting to Slack in Socket Mode")
-        SocketModeHandler(app, settings.app_token).start()
-        return 0
+        handler = SocketModeHandler(app, settings.app_token)
+        try:
+            handler.start()
+        finally:
+            handler.close()
+        return
     server = http_server(app, "0.0.0.0", settings.port)
     log.info("listening for Slack on port %s path %s", server.server_address[1], PATH)
     try:
         server.serve_forever()
     finally:
         server.server_close()
-    return 0
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (a service manager stopping the bot) ends it as Ctrl-C does, so cleanup runs.
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def reminders_running(
+    ctx: Context, client: WebClient, interval: float = RUNNER_INTERVAL
+) -> Iterator[threading.Thread]:
+    """The reminder runner in a background thread for as long as the block runs, then stopped."""
+    stop = threading.Event()
+    thread = start_runner_thread(ctx, slack_deliverer(client), stop, interval)
+    log.info("reminder runner started")
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join(timeout=STOP_WAIT)
+        log.info("reminder runner stopped")
 
 
 def http_server(app: App, host: str, port: int) -> ThreadingHTTPServer:

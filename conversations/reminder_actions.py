@@ -134,12 +134,14 @@ def deletion_not_yet(ctx: Context, reminder_id: int, user_id: str) -> DeletionPr
         return DeletionProgress(case.reference, remaining, False)
 
 
-def extend_deadline(ctx: Context, reference: str, user_id: str, deadline: date, reason: str) -> date:
-    """Move the deadline of the deletions still pending (a DSL only; a reason is required)."""
+def extend_deadline(
+    ctx: Context, reference: str, user_id: str, deadline: date | None, reason: str | None
+) -> date:
+    """Move the deadline of the deletions still pending (a DSL only; a date and a reason are required)."""
     errors = {}
-    if not reason.strip():
+    if not (reason or "").strip():
         errors["reason"] = "Give the reason for the extension."
-    if deadline <= ctx.clock().astimezone(LONDON).date():
+    if deadline is None or deadline <= ctx.clock().astimezone(LONDON).date():
         errors["deadline"] = "Choose a date after today."
     if errors:
         raise InvalidAnswer(errors)
@@ -161,7 +163,7 @@ def extend_deadline(ctx: Context, reference: str, user_id: str, deadline: date, 
             case=case,
             from_state=source,
             to_state=dest,
-            reason=reason.strip(),
+            reason=(reason or "").strip(),
             details={"from": before, "to": deadline.isoformat()},
         )
         uow.commit()

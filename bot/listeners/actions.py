@@ -16,18 +16,28 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.ids import STEP_SEPARATOR, ActionId, CallbackId, decision_of, step_of
+from bot.ids import (
+    REMINDER_ACTIONS,
+    STEP_SEPARATOR,
+    ActionId,
+    CallbackId,
+    decision_of,
+    reminder_action_of,
+    step_of,
+)
 from bot.listeners import cases as case_screens
+from bot.listeners import reminders as reminder_screens
 from bot.listeners.flow import current_view, first_view
 from bot.views.report import notice_view
 from bot.views.text import ALREADY_ACKNOWLEDGED, error_text
-from conversations import casework, reports
+from conversations import casework, reminder_actions, reports
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAllowedNow, StaleStep
 from state_machines import report as dialogue
 
 DECIDE_ACTIONS = re.compile("^" + re.escape(ActionId.DECIDE + STEP_SEPARATOR) + ".")
 ACKNOWLEDGED = "acknowledged"  # the decision the card's Acknowledge records
+DELETION_CHECK_SENT = "Deletion check sent to the member of staff following it up. Their answers appear here."
 
 
 def register(app: App, ctx: Context) -> None:
@@ -40,6 +50,8 @@ def register(app: App, ctx: Context) -> None:
     app.action(DECIDE_ACTIONS)(partial(show_decision, ctx))
     app.action(ActionId.BACK_TO_CASE)(partial(back_to_case, ctx))
     app.action(ActionId.REPORT_FROM_HOME)(partial(report_from_home, ctx))
+    app.action(REMINDER_ACTIONS)(partial(answer_reminder, ctx))
+    app.action(ActionId.SEND_DELETION_CHECK)(partial(send_deletion_check, ctx))
 
 
 def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -135,6 +147,27 @@ def report_from_home(ctx: Context, ack: Ack, body: dict[str, Any], client: WebCl
     team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
     ack()
     client.views_open(trigger_id=body["trigger_id"], view=first_view(ctx, team, user))
+
+
+def answer_reminder(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """Any reminder button (see bot/listeners/reminders.py): recorded, then the message updated."""
+    click = reminder_screens.click_of(ctx, client, body)
+    action, _ = reminder_action_of(click.action_id)
+    ack()
+    reminder_screens.answer(click, action)
+
+
+def send_deletion_check(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """The case modal's "Send deletion check": to the member of staff following the deletion up."""
+    user, _, reference = case_screens.clicked(body)
+    ack()
+    try:
+        reminder_actions.request_deletion_check(ctx, reference, user)
+        view = case_screens.case_modal(ctx, reference, user, notice=DELETION_CHECK_SENT)
+    except ConversationError as exc:
+        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        return
+    case_screens.show(client, body, view)
 
 
 def _show(ctx: Context, client: WebClient, view_id: str, load: Callable[[], reports.DraftView]) -> None:

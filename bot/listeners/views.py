@@ -17,12 +17,14 @@ from slack_sdk import WebClient
 from bot.alerts import deliver_alert, direct_message
 from bot.ids import STEP_SEPARATOR, CallbackId, step_of
 from bot.listeners import cases as case_screens
+from bot.listeners import reminders as reminder_screens
 from bot.listeners.flow import current_view, submitted_values
 from bot.views.alerts import teacher_receipt
 from bot.views.case import case_notice
+from bot.views.reminders import extended_text
 from bot.views.report import notice_view, sent_view
 from bot.views.text import DRAFT_KEPT, error_text
-from conversations import casework, reports
+from conversations import casework, reminder_actions, reports
 from conversations.context import Context
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow
 
@@ -37,6 +39,7 @@ def register(app: App, ctx: Context) -> None:
     app.view_submission(CallbackId.REVIEW)(partial(submit_report, ctx))
     app.view_closed(DRAFT_VIEWS)(closed)
     app.view_submission(CallbackId.DECISION)(partial(record_decision, ctx))
+    app.view_submission(CallbackId.EXTEND_DEADLINE)(partial(extend_deadline, ctx))
 
 
 def answer_step(
@@ -104,6 +107,27 @@ def record_decision(
     notice = f"Recorded: {outcome.title}. Status now: {outcome.status_label}."
     ack(response_action="update", view=case_screens.case_modal(ctx, reference, user, notice=notice))
     case_screens.after_decision(client, outcome)
+
+
+def extend_deadline(
+    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+) -> None:
+    """A reminder's "Extend deadline" modal: errors by field, or the new date and the reminder updated."""
+    user = body["user"]["id"]
+    try:
+        extension = reminder_screens.extension_of(view)
+        before = reminder_screens.status_before(ctx, extension)
+        deadline = reminder_actions.extend_deadline(
+            ctx, extension.reference, user, extension.deadline, extension.reason
+        )
+    except InvalidAnswer as exc:
+        ack(response_action="errors", errors=exc.errors)
+        return
+    except ConversationError as exc:
+        ack(response_action="update", view=case_notice(case_screens.refusal(exc)))
+        return
+    ack(response_action="update", view=case_notice(extended_text(deadline)))
+    reminder_screens.after_extension(ctx, client, user, extension, deadline, before)
 
 
 def closed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -27,6 +27,8 @@ from conversations.casework import (
     TimelineEntry,
 )
 from conversations.readable import USER, Row, day, when
+from conversations.reminder_actions import FOLLOW_UP
+from conversations.reminders import policy
 from conversations.routing import STATUS_LABELS
 
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
@@ -56,6 +58,7 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
         missing = "; ".join(detail.missing_for_close)
         blocks.append({"type": "context", "elements": [mrkdwn(f"*Before it can close:* {escape(missing)}.")]})
     blocks += _decision_buttons(detail)
+    blocks += _deletion_check(detail)
     blocks += _suggestion_blocks(detail)
     blocks.append({"type": "divider"})
     blocks.append({"type": "header", "text": plain("The report")})
@@ -193,6 +196,22 @@ def _decision_buttons(detail: CaseDetail) -> list[Block]:
             )
     blocks += [_blocked(detail.reference, b) for b in detail.blocked]
     return blocks
+
+
+def _deletion_check(detail: CaseDetail) -> list[Block]:
+    """While deletions are awaited, the DSL can ask the member of staff following them up."""
+    waiting = [d for d in detail.deletions if d.status == "pending"]
+    if not waiting or detail.state not in policy().kinds[FOLLOW_UP].states:
+        return []
+    who = person(waiting[0].follow_up_user or detail.reporter_id)
+    return [
+        {
+            "type": "section",
+            "block_id": BlockId.DELETION_CHECK,
+            "text": mrkdwn(f"*Deletion check:* ask {who} to confirm each young person's deletion."),
+            "accessory": button("Send deletion check", ActionId.SEND_DELETION_CHECK, detail.reference),
+        }
+    ]
 
 
 def _style(key: str) -> str | None:
