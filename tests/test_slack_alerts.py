@@ -107,14 +107,16 @@ def test_invalid_answers_come_back_as_errors_on_their_blocks(slack):
 
 def test_another_persons_draft_id_is_refused(slack):
     slack.command(TEACHER, "report")
+    slack.submit_view(TEACHER, ANSWERS["safety"])  # the draft exists once the first step is answered
     intruder = "U0INTRUDER"
-    payload = slack.submission(TEACHER, ANSWERS["safety"])
+    payload = slack.submission(TEACHER, ANSWERS["risk"])
+    assert payload["view"]["private_metadata"]
     payload["user"] = {"id": intruder, "team_id": "T0SCHOOLS00"}
     ack = slack.interact(payload)
     assert ack.json["view"]["callback_id"] == CallbackId.NOTICE
     assert "not available" in str(ack.json["view"])
     owners = reports.get(slack.ctx, payload["view"]["private_metadata"], TEACHER)
-    assert (owners.state, owners.answers) == ("safety", {})
+    assert (owners.state, list(owners.answers)) == ("risk", ["safety"])
 
 
 def test_start_again_discards_the_draft(slack):

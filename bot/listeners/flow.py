@@ -4,21 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.views.report import View, notice_view, resume_view, view_for
+from bot.ids import step_of
+from bot.views.report import View, notice_view, opening_view, resume_view, view_for
 from bot.views.text import NOT_SET_UP
 from conversations import reports
 from conversations.context import Context
+from conversations.errors import NotFound
 from conversations.questions import Raw
+from state_machines import report as dialogue
 
 
 def first_view(ctx: Context, team_id: str, user_id: str) -> View:
-    """The view `/ypsi report` opens: an offer to resume an unfinished draft, or the first step."""
+    """The view `/ypsi report` opens: an offer to resume an unfinished draft, or the first step.
+
+    Only reads: the trigger id expires in about 3 s, so the draft is written when the first step
+    is answered (`draft_for`), after the modal is already on screen.
+    """
     if not ctx.academies.for_staff(user_id, team_id):
         return notice_view(NOT_SET_UP)
-    draft = reports.start(ctx, team_id, user_id)
-    if draft.resumed and draft.answers:
+    draft = reports.find_open(ctx, team_id, user_id)
+    if draft is None:
+        return opening_view(ctx.guidance)
+    if draft.answers:
         return resume_view(draft.id, ctx.guidance.steps[draft.state].title)
     return current_view(ctx, draft)
+
+
+def draft_for(ctx: Context, body: dict[str, Any], view: dict[str, Any]) -> str:
+    """The draft a step submission belongs to: only the opening step may start (or resume) one."""
+    if view.get("private_metadata"):
+        return view["private_metadata"]
+    if step_of(view.get("callback_id", "")) != dialogue.SAFETY:
+        raise NotFound("draft")
+    team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+    return reports.start(ctx, team, body["user"]["id"]).id
 
 
 def current_view(ctx: Context, draft: reports.DraftView) -> View:

@@ -18,7 +18,7 @@ from bot.alerts import deliver_alert, direct_message
 from bot.ids import STEP_SEPARATOR, CallbackId, step_of
 from bot.listeners import cases as case_screens
 from bot.listeners import reminders as reminder_screens
-from bot.listeners.flow import current_view, submitted_values
+from bot.listeners.flow import current_view, draft_for, submitted_values
 from bot.views.alerts import teacher_receipt
 from bot.views.case import case_notice
 from bot.views.reminders import extended_text
@@ -48,6 +48,7 @@ def answer_step(
     """Save one step's answers and show the next step; alert the DSLs at once on immediate risk."""
     user, draft_id = body["user"]["id"], view["private_metadata"]
     try:
+        draft_id = draft_for(ctx, body, view)
         outcome = reports.answer(
             ctx, draft_id, user, submitted_values(view), expected_step=step_of(view["callback_id"])
         )

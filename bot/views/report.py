@@ -56,6 +56,11 @@ def view_for(guidance: Guidance, draft: DraftView) -> View:
     )
 
 
+def opening_view(guidance: Guidance) -> View:
+    """The first step before any draft exists (empty private_metadata): answering it creates one."""
+    return step_view(guidance.steps[dialogue.SAFETY], "", {}, {}, first=True)
+
+
 def plain(text: str) -> dict[str, Any]:
     """A plain_text object: nothing in it is interpreted (safe for anything a person typed)."""
     return {"type": "plain_text", "text": text, "emoji": True}
