@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,9 +21,10 @@ from conversations import cases, reports, routing
 from conversations.models import AuditEvent, Case, Deletion
 from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
 from conversations.runner import Runner
-from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM
-from tests.reminder_setup import DSL, pending_due, report, request_deletion, rows
+from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM, FakeClock, make_context
+from tests.reminder_setup import DSL, URGENT, pending_due, report, request_deletion, rows
 from tests.slack.fake_api import dm_channel
+from tests.test_slack_serve import free_port, start_ypsi_run
 
 CHANNEL = OAKFIELD.dsl_channel
 CARD_TS = "1780000000.000001"
@@ -425,3 +426,24 @@ def test_the_bot_s_runner_thread_sends_what_is_due_and_stops(ctx, slack, clock):
         wait_for(lambda: any(ref in p["text"] for p in slack.api.posted(CHANNEL)))
     assert not thread.is_alive()
     assert [r.state for r in rows(ctx, ref) if r.kind == "unacknowledged"] == ["sent"]
+
+
+def test_ypsi_run_sends_due_reminders_and_stops_cleanly_on_sigterm(tmp_path, slack_api, academies):
+    # An urgent case reported two days ago and never acknowledged: its re-alert is long due
+    # (urgent re-alerts keep no quiet hours, so this holds whatever day the test runs).
+    earlier = FakeClock(datetime.now(UTC) - timedelta(days=2))
+    ctx = make_context(f"sqlite:///{tmp_path / 'ypsi.db'}", academies, earlier)
+    ref = report(ctx, URGENT)
+    ctx.db.engine.dispose()
+    process = start_ypsi_run(tmp_path, slack_api, PORT=str(free_port()))
+    try:
+        wait_for(
+            lambda: process.poll() is not None or any(ref in p["text"] for p in slack_api.posted(CHANNEL))
+        )
+        assert process.poll() is None, "ypsi run stopped"
+    finally:
+        process.terminate()  # SIGTERM, as a service manager stops it
+        code = process.wait(timeout=60)
+    assert code == 0
+    [realert] = [p for p in slack_api.posted(CHANNEL) if ref in p["text"]]
+    assert realert["text"].startswith("Still waiting for a DSL")

@@ -46,6 +46,7 @@ class Click:
     value: str
     channel: str
     ts: str
+    text: str
     blocks: list[dict[str, Any]]
 
 
@@ -55,6 +56,7 @@ def click_of(ctx: Context, client: WebClient, body: dict[str, Any]) -> Click:
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
     message = body.get("message") if isinstance(body.get("message"), dict) else {}
     blocks = message.get("blocks") if isinstance(message.get("blocks"), list) else []
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
     channel, ts = container.get("channel_id"), container.get("message_ts")
     in_message = container.get("type") == "message" and isinstance(channel, str) and isinstance(ts, str)
     return Click(
@@ -66,6 +68,7 @@ def click_of(ctx: Context, client: WebClient, body: dict[str, Any]) -> Click:
         value,
         channel if in_message else "",
         ts if in_message else "",
+        text or "Reminder",
         [b for b in blocks if isinstance(b, dict)],
     )
 
@@ -97,8 +100,7 @@ def _record(click: Click, what: str, *, keep_others: bool = False) -> None:
         return
     line = screens.recorded_line(what, click.user, click.ctx.clock())
     blocks = screens.answered(click.blocks, click.action_id, line, keep_others=keep_others)
-    text = click.body.get("message", {}).get("text") or "Reminder"
-    update_message(click.client, click.channel, click.ts, {"text": text, "blocks": blocks})
+    update_message(click.client, click.channel, click.ts, {"text": click.text, "blocks": blocks})
 
 
 def update_message(client: WebClient, channel: str, ts: str, message: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ def answered(blocks: list[Block], action_id: str, line: str, *, keep_others: boo
         if block.get("type") != "actions":
             kept.append(block)
             continue
-        others = [e for e in block.get("elements", []) if e.get("action_id") != action_id]
+        others = [e for e in _elements(block) if e.get("action_id") != action_id]
         if keep_others and others:
             kept.append({**block, "elements": others})
     return [*kept, {"type": "context", "elements": [mrkdwn(line)]}]
@@ -44,10 +44,17 @@ def answered(blocks: list[Block], action_id: str, line: str, *, keep_others: boo
 def clicked_label(blocks: list[Block], action_id: str) -> str:
     """The label of the button with `action_id` in the reminder's blocks ("" when absent)."""
     for block in blocks:
-        for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            if element.get("action_id") == action_id:
-                return str(element.get("text", {}).get("text", ""))
+        for element in _elements(block) if block.get("type") == "actions" else []:
+            label = element.get("text")
+            if element.get("action_id") == action_id and isinstance(label, dict):
+                return str(label.get("text", ""))
     return ""
+
+
+def _elements(block: Block) -> list[Block]:
+    # The blocks come back from Slack as it shows the message: keep only well-formed elements.
+    elements = block.get("elements")
+    return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
 
 
 def first_text(blocks: list[Block]) -> str:
