@@ -8,7 +8,7 @@ event. The DSL can also send the deletion check to the member of staff following
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session
 from conversations import audit, cases, reminders
 from conversations.calendar import LONDON
 from conversations.context import Context
+from conversations.decisions import load_decisions
 from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised, NotFound
 from conversations.models import Case, Deletion, Reminder
 from conversations.reminders import CLAIMED, PENDING, SENT, policy
 
 FOLLOW_UP = "deletion_follow_up"
+EXTEND_DECISION = "deletion_extended"  # its "deadline" field bounds a new deadline here too
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,12 @@ def extend_deadline(
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = "Give the reason for the extension."
-    if deadline is None or deadline <= ctx.clock().astimezone(LONDON).date():
+    today = ctx.clock().astimezone(LONDON).date()
+    furthest = _furthest(today)
+    if deadline is None or deadline <= today:
         errors["deadline"] = "Choose a date after today."
+    elif furthest and deadline > furthest:
+        errors["deadline"] = f"Choose a date by {furthest:%d %B %Y}."
     if errors:
         raise InvalidAnswer(errors)
     with ctx.db.unit_of_work() as uow:
@@ -168,6 +174,12 @@ def extend_deadline(
         )
         uow.commit()
         return deadline
+
+
+def _furthest(today: date) -> date | None:
+    # The same limit as the DSL's "Extend the deletion deadline" form (decisions.toml), if any.
+    [field] = [f for f in load_decisions().get(EXTEND_DECISION).fields if f.key == "deadline"]
+    return today + timedelta(days=field.max) if field.max is not None else None
 
 
 def snooze(ctx: Context, reminder_id: int, user_id: str) -> Scheduled:

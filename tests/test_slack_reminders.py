@@ -264,6 +264,8 @@ def test_extend_deadline_modal_checks_the_date_and_the_reason(ctx, slack, clock)
     assert set(past.json["errors"]) == {"deadline", "reason"}
     none = slack.submit_view(DSL, {"deadline": None, "reason": "Parents asked for the weekend"})
     assert set(none.json["errors"]) == {"deadline"}
+    far = slack.submit_view(DSL, {"deadline": "2027-01-24", "reason": "Parents asked for the weekend"})
+    assert far.json["errors"] == {"deadline": "Choose a date by 23 January 2027."}  # 60 days, as the form
     assert [d.deadline for d in deletions(ctx, ref)] == [date(2026, 11, 23)] * 2
 
     done = slack.submit_view(DSL, {"deadline": "2026-11-30", "reason": "Parents asked for the weekend"})
