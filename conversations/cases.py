@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, object_session
 
 from conversations import audit, reminders
 from conversations.context import Context
-from conversations.errors import NotAllowedNow, NotAuthorised, NotFound
+from conversations.errors import NotAllowedNow, NotAuthorised
 from conversations.models import Case, Deletion
+from conversations.references import find_case
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import GuardFailed, StateMachineError
 from state_machines import case as lifecycle
@@ -75,12 +76,7 @@ def authorised_case(
     ctx: Context, session: Session, reference: str, user_id: str, *, lock: bool = False
 ) -> Case:
     """The case, if the caller is on its academy's safeguarding team; else audit and refuse."""
-    query = select(Case).where(Case.reference == reference)
-    if lock:
-        query = query.with_for_update(key_share=True)
-    case = session.scalar(query)
-    if case is None:
-        raise NotFound(reference)
+    case = find_case(session, reference, lock=lock)
     if not ctx.academies.get(case.academy_key).may_see_cases(user_id):
         refuse(ctx, case, user_id, "access refused")
         raise NotAuthorised(reference)

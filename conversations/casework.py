@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 from conversations import audit, cases, readable
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
-from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised, NotFound
+from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised
 from conversations.models import AuditEvent, Case, Deletion
 from conversations.policy import Rule, Suggestion
 from conversations.questions import Raw, validate
 from conversations.readable import LONDON, Row
+from conversations.references import find_case
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import case as lifecycle
 
@@ -189,9 +190,7 @@ def case_detail(ctx: Context, reference: str, user_id: str) -> CaseDetail:
 def export_detail(ctx: Context, reference: str, actor_id: str, fmt: str) -> CaseDetail:
     """The full case for the safeguarding file (the CLI: the operator is trusted), audited."""
     with ctx.db.unit_of_work() as uow:
-        case = uow.session.scalar(select(Case).where(Case.reference == reference))
-        if case is None:
-            raise NotFound(reference)
+        case = find_case(uow.session, reference)
         audit.record(
             uow.session,
             action="case_exported",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from conversations.models import ReferenceCounter
+from conversations.errors import NotFound
+from conversations.models import Case, ReferenceCounter
 
 PREFIX = "YPSI"
 
@@ -26,3 +27,18 @@ def next_reference(session: Session, year: int) -> str:
         .returning(ReferenceCounter.last)
     ).scalar_one()
     return f"{PREFIX}-{year}-{number:04d}"
+
+
+def find_case(session: Session, reference: str, *, lock: bool = False) -> Case:
+    """The case with this reference, or NotFound; `lock` holds the row until the transaction ends.
+
+    FOR NO KEY UPDATE (not FOR UPDATE) so an audit event inserted meanwhile, whose foreign key
+    takes a key-share lock on the case, does not wait for this transaction.
+    """
+    query = select(Case).where(Case.reference == reference)
+    if lock:
+        query = query.with_for_update(key_share=True)
+    case = session.scalar(query)
+    if case is None:
+        raise NotFound(reference)
+    return case

@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from conversations import audit
 from conversations.academies import Academy
 from conversations.context import Context
-from conversations.errors import NotFound
 from conversations.models import Case
+from conversations.references import find_case
 
 STATUS_LABELS = {
     "reported": "New: waiting for a DSL",
@@ -81,18 +79,14 @@ def alert_for(ctx: Context, case: Case) -> Alert:
 def load_alert(ctx: Context, reference: str) -> Alert:
     """The current alert card of a case, by reference."""
     with ctx.db.unit_of_work() as uow:
-        case = uow.session.scalar(select(Case).where(Case.reference == reference))
-        if case is None:
-            raise NotFound(reference)
+        case = find_case(uow.session, reference)
         return alert_for(ctx, case)
 
 
 def record_alert_posted(ctx: Context, reference: str, channel: str, ts: str) -> None:
     """Remember where the card was posted so later changes update it in place."""
     with ctx.db.unit_of_work() as uow:
-        case = uow.session.scalar(select(Case).where(Case.reference == reference))
-        if case is None:
-            raise NotFound(reference)
+        case = find_case(uow.session, reference)
         case.alert_channel, case.alert_ts = channel, ts
         uow.commit()
 
@@ -105,9 +99,7 @@ def academy_of(ctx: Context, key: str) -> Academy:
 def record_channel_fallback(ctx: Context, reference: str, problem: str) -> None:
     """Audit that a case's alert went to the DSLs by direct message because the channel is unsafe."""
     with ctx.db.unit_of_work() as uow:
-        case = uow.session.scalar(select(Case).where(Case.reference == reference))
-        if case is None:
-            raise NotFound(reference)
+        case = find_case(uow.session, reference)
         audit.record(
             uow.session,
             action="alert_sent_by_direct_message",
