@@ -12,9 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.ids import reminder_action
+from bot.reminder_posts import blocks as reminder_blocks
 from bot.views.alerts import alert_message, teacher_receipt
 from bot.views.case import case_view, cases_message, decision_view, not_yet_view
 from bot.views.home import home_view
+from bot.views.reminders import answered, extend_view, first_text, recorded_line
 from bot.views.report import resume_view, view_for
 from conversations.casework import (
     Blocked,
@@ -30,6 +33,7 @@ from conversations.casework import (
 from conversations.decisions import load_decisions
 from conversations.policy import Guidance, load_guidance
 from conversations.readable import Row
+from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
 from conversations.reports import DraftView
 from conversations.routing import Alert
 from state_machines import case as lifecycle
@@ -220,7 +224,43 @@ def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     screens["dsl-card-acknowledged"] = alert_message(
         replace(SAMPLE_ALERT, status="acknowledged", status_label="Acknowledged", owner_id="U0OAKDSL00")
     )
-    return {**screens, **case_screens(guidance)}
+    return {**screens, **case_screens(guidance), **reminder_screens()}
+
+
+SAMPLE_CHECK = ReminderMessage(
+    reminder_id=7,
+    kind="deletion_follow_up",
+    academy_key="oakfield",
+    reference=SAMPLE_ALERT.reference,
+    channel=None,
+    users=("U0TEACHER0",),
+    title=f"Deletion check for case {SAMPLE_ALERT.reference}",
+    text="The DSL asks: have the young people deleted the images (deadline 2026-11-27)? Answer for each.",
+    lines=(),
+    buttons=(
+        Button(ButtonAction.DELETION_CONFIRMED_FOR, "Deletion confirmed for A.B.", "11"),
+        Button(ButtonAction.DELETION_CONFIRMED_FOR, "Deletion confirmed for C.D.", "12"),
+        Button(ButtonAction.NOT_YET, "Not yet", "7"),
+    ),
+    urgent=False,
+)
+
+
+def reminder_screens() -> dict[str, dict[str, Any]]:
+    """A deletion check as the member of staff gets it, after one answer, and the extend modal."""
+    check = reminder_blocks(SAMPLE_CHECK)
+    clicked = reminder_action(ButtonAction.DELETION_CONFIRMED_FOR, "11")
+    line = recorded_line("Deletion confirmed for A.B.", "U0TEACHER0", SAMPLE_TIME)
+    return {
+        "reminder-deletion-check": check,
+        "reminder-deletion-check-answered": {
+            **check,
+            "blocks": answered(check["blocks"], clicked, line, keep_others=True),
+        },
+        "reminder-extend-deadline": extend_view(
+            SAMPLE_ALERT.reference, "D0OAKDSL00", "1790000000.000003", first_text(check["blocks"])
+        ),
+    }
 
 
 def rendered(guidance: Guidance) -> dict[str, str]:
