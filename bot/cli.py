@@ -193,7 +193,8 @@ def purge(settings: Settings, args: argparse.Namespace) -> int:
     ctx = build_context(settings, practice=not settings.slack_enabled)
     plan = retention.purge(ctx, rules, dry_run=args.dry_run)
     verb = "Would purge" if args.dry_run else "Purged"
-    print(f"{verb} {len(plan.cases)} closed cases and {plan.drafts} drafts.")
+    counts = f"{len(plan.cases)} closed cases, {plan.drafts} drafts and {plan.deliveries} old Slack event ids"
+    print(f"{verb} {counts}.")
     for due in plan.cases:
         print(f"  {due.reference}: kept until {due.keep_until} ({due.rule})")
     return 0

@@ -16,8 +16,12 @@ def first_delivery(ctx: Context, key: str) -> bool:
     """
     with ctx.db.unit_of_work() as uow:
         dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
-        result = uow.session.execute(
-            dialect.insert(ProcessedDelivery).values(key=key[:160], at=ctx.clock()).on_conflict_do_nothing()
+        # RETURNING, not rowcount: psycopg 3 reports -1 for INSERT ... ON CONFLICT DO NOTHING.
+        claimed = uow.session.scalar(
+            dialect.insert(ProcessedDelivery)
+            .values(key=key[:160], at=ctx.clock())
+            .on_conflict_do_nothing()
+            .returning(ProcessedDelivery.key)
         )
         uow.commit()
-        return result.rowcount == 1
+        return claimed is not None

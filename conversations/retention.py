@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from conversations import audit
 from conversations.context import Context
 from conversations.errors import ConfigError
-from conversations.models import Case, Deletion, Draft, Reminder
+from conversations.models import Case, Deletion, Draft, ProcessedDelivery, Reminder
 from state_machines.case import CLOSED
 
 DEFAULT_FILE = Path(__file__).with_name("retention.toml")
@@ -35,6 +35,7 @@ class Retention:
     ages_answer: tuple[str, str]
     years_after_closure: int
     draft_days: int
+    delivery_days: int
 
 
 @dataclass(frozen=True)
@@ -52,26 +53,29 @@ class Plan:
 
     cases: list[Due]
     drafts: int
+    deliveries: int
 
 
 def load_retention(path: Path = DEFAULT_FILE) -> Retention:
     """Read and validate a retention file; every problem is a ConfigError naming the entry."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        cases, drafts = data["closed_cases"], data["drafts"]
+        cases, drafts, deliveries = data["closed_cases"], data["drafts"], data["deliveries"]
         step, _, field = str(cases["ages_answer"]).partition(".")
         rules = Retention(
             until_age=int(cases["until_age"]),
             ages_answer=(step, field),
             years_after_closure=int(cases["years_after_closure"]),
             draft_days=int(drafts["days"]),
+            delivery_days=int(deliveries["days"]),
         )
     except FileNotFoundError:
         raise ConfigError(f"YPSI_RETENTION_FILE: {path} not found") from None
     except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
         problem = f"{exc.__class__.__name__} {exc}"
         raise ConfigError(f"{path}: {problem}; compare with {DEFAULT_FILE.name}") from None
-    if min(rules.until_age, rules.years_after_closure, rules.draft_days) < 1 or not field:
+    periods = (rules.until_age, rules.years_after_closure, rules.draft_days, rules.delivery_days)
+    if min(periods) < 1 or not field:
         raise ConfigError(f"{path}: periods must be at least 1 and ages_answer must be step.field")
     return rules
 
@@ -99,9 +103,12 @@ def purge(ctx: Context, rules: Retention, *, dry_run: bool, actor_id: str = ACTO
             if (d := keep_until(rules, case)).keep_until <= now.date()
         ]
         drafts = _stale_drafts(uow.session, now - timedelta(days=rules.draft_days))
-        plan = Plan([d for _, d in due], len(drafts))
+        handled_before = ProcessedDelivery.at < now - timedelta(days=rules.delivery_days)
+        deliveries = uow.session.scalar(select(func.count()).where(handled_before)) or 0
+        plan = Plan([d for _, d in due], len(drafts), deliveries)
         if dry_run:
             return plan
+        uow.session.execute(delete(ProcessedDelivery).where(handled_before))
         for case, d in due:
             _purge_case(uow.session, case, d, now, actor_id)
         _delete_drafts(uow.session, drafts)

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from conversations import audit, casework, reports, retention
+from conversations.deliveries import first_delivery
 from conversations.export import export_case
-from conversations.models import AuditEvent, Case, Deletion, Draft
+from conversations.models import AuditEvent, Case, Deletion, Draft, ProcessedDelivery
 from tests.answers import BASE, CASE_A, complete
 from tests.conftest import OAKFIELD, ROAMING, TEACHER, TEAM
 from tests.test_cli import ypsi
@@ -35,7 +36,12 @@ def _closed_case(ctx, answers, user=TEACHER) -> str:
 
 
 def test_default_rules():
-    assert (RULES.until_age, RULES.years_after_closure, RULES.draft_days) == (25, 25, 30)
+    assert (RULES.until_age, RULES.years_after_closure, RULES.draft_days, RULES.delivery_days) == (
+        25,
+        25,
+        30,
+        7,
+    )
 
 
 def test_keep_until_youngest_25th_birthday_else_years_after_closure(sqlite_ctx, clock):
@@ -73,7 +79,7 @@ def test_purge_empties_a_due_case_keeps_its_chain_and_audits_it(ctx, clock):
         actions = uow.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
         assert actions[-2:] == ["case_purged", "drafts_purged"]
         assert audit.verify(uow.session)[1] == []
-    assert retention.purge(ctx, RULES, dry_run=False) == retention.Plan([], 0)
+    assert retention.purge(ctx, RULES, dry_run=False) == retention.Plan([], 0, 0)
 
 
 def test_cases_not_due_and_open_cases_stay(ctx, clock):
@@ -109,8 +115,10 @@ def test_purge_command(tmp_path):
     ypsi(["console"], tmp_path, "report\n1\nquit\n")
     out = ypsi(["purge", "--dry-run"], tmp_path)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("Would purge 0 closed cases and 0 drafts.")
-    assert ypsi(["purge"], tmp_path).stdout.startswith("Purged 0 closed cases and 0 drafts.")
+    assert out.stdout.startswith("Would purge 0 closed cases, 0 drafts and 0 old Slack event ids.")
+    assert ypsi(["purge"], tmp_path).stdout.startswith(
+        "Purged 0 closed cases, 0 drafts and 0 old Slack event ids."
+    )
     (tmp_path / "rules.toml").write_text("[closed_cases]\nuntil_age = 25\n")
     bad = ypsi(["purge"], tmp_path, YPSI_RETENTION_FILE="rules.toml")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
@@ -119,7 +127,10 @@ def test_purge_command(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["[closed_cases]\nuntil_age = 0\nages_answer = 'a.b'\nyears_after_closure = 1\n[drafts]\ndays = 1\n"],
+    [
+        "[closed_cases]\nuntil_age = 0\nages_answer = 'a.b'\nyears_after_closure = 1\n"
+        "[drafts]\ndays = 1\n[deliveries]\ndays = 1\n"
+    ],
 )
 def test_bad_periods_are_refused(tmp_path, text):
     path = tmp_path / "r.toml"
@@ -136,3 +147,15 @@ def test_a_purged_case_still_opens_and_exports_empty(sqlite_ctx, clock):
     record = export_case(sqlite_ctx, reference, "cli:test", "md")
     assert detail.reference == reference and f"# Safeguarding record {reference}" in record
     assert SECRET not in repr(detail) and SECRET not in record
+
+
+def test_handled_slack_event_ids_go_after_a_week(ctx, clock):
+    assert first_delivery(ctx, "event:Ev-old")
+    clock.advance(days=6)
+    assert first_delivery(ctx, "event:Ev-recent")
+    clock.advance(days=1, minutes=1)
+    assert retention.purge(ctx, RULES, dry_run=True).deliveries == 1
+    assert retention.purge(ctx, RULES, dry_run=False).deliveries == 1
+    with ctx.db.unit_of_work() as uow:
+        assert uow.session.scalars(select(ProcessedDelivery.key)).all() == ["event:Ev-recent"]
+    assert not first_delivery(ctx, "event:Ev-recent"), "a retry within the week is still refused"
