@@ -67,7 +67,7 @@ def test_file_in_the_dsl_channel_gets_a_private_reply(slack):
     assert not [m for m in slack.api.methods() if m.startswith("files.")]
 
 
-def test_a_retried_event_is_handled_once(slack):
+def test_a_retried_event_is_handled_once(slack, ctx):
     event = file_share(dm_channel(TEACHER), "im")
     assert slack.event(event, event_id="Ev0RETRY01").status == 200
     assert slack.event(event, event_id="Ev0RETRY01", retry_num=1).status == 200
