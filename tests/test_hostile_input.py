@@ -26,14 +26,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.ids import COMMAND, CallbackId, step_callback
+from bot.ids import COMMAND, ActionId, CallbackId, step_callback
 from conversations.models import Reminder
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.dialogue import ANSWERS as DIALOGUE_ANSWERS
+from tests.slack.dialogue import walk_to_review
 from tests.slack.fake_api import BOT_USER, dm_channel
 from tests.slack.harness import SIGNING_SECRET, Response
 from tests.slack.hostile import (
     ACTION_KINDS,
+    ANSWERS,
     INJECTION,
     NASTY,
     OAK_DSL,
@@ -194,9 +196,7 @@ def mangle(payload: dict[str, Any], how: str, junk: Any) -> dict[str, Any]:
 
 
 MANGLES = [
-    "intact",
-    "intact",
-    "intact",
+    *["intact"] * 12,
     "drop.user",
     "drop.view",
     "drop.team",
@@ -223,7 +223,9 @@ def test_view_submissions_and_closes(world, probe):
         payload = view_payload(kind, callback_id, meta, data.draw(state_values(keys)), user)
         how = data.draw(st.sampled_from(MANGLES))
         payload = mangle(payload, how, data.draw(anything()))
-        allowed = legit(world, user_id(user), meta)
+        # The opening step carries no draft id: answering it starts a draft (nothing else may).
+        opening = meta == "" and callback_id == step_callback(next(iter(world.ctx.guidance.steps)))
+        allowed = legit(world, user_id(user), meta) or opening
         label = f"{kind} {callback_id[:60]} {how} user={str(user)[:40]} meta={str(meta)[:60]}"
         probe.send("view", label, lambda: interaction(world, payload), may_store=lambda stored, r: allowed)
 
@@ -271,23 +273,23 @@ def test_block_actions(world, probe):
         meta = data.draw(metadata(world))
         callback = data.draw(st.sampled_from(callback_ids(world.ctx, app)))
         action: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}
-        if data.draw(st.booleans()):
-            action = drop_keys(action, [data.draw(st.sampled_from(["value", "action_id", "type"]))])
+        dropped = data.draw(st.sampled_from([None] * 4 + ["value", "action_id", "type"]))
+        action = drop_keys(action, [dropped])
         payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": TEAM},
             "user": user,
             "api_app_id": "A0YPSIAPP0",
             "trigger_id": "1.hostile.trigger",
-            "actions": data.draw(st.one_of(st.just([action]), st.just([action, action]), wrong_type())),
+            "actions": data.draw(st.sampled_from([[action]] * 8 + [[action, action], [], None, "x"])),
         }
         if data.draw(st.booleans()):
             payload["container"] = {"type": "view", "view_id": "V0HOSTILE0"}
             payload["view"] = data.draw(
-                st.one_of(
-                    st.just({"id": "V0HOSTILE0", "callback_id": callback, "private_metadata": meta}),
-                    st.just({"callback_id": callback}),
-                    wrong_type(),
+                st.sampled_from(
+                    [{"id": "V0HOSTILE0", "type": "modal", "callback_id": callback, "private_metadata": meta}]
+                    * 6
+                    + [{"callback_id": callback}, [callback], None]
                 )
             )
         else:
@@ -298,7 +300,7 @@ def test_block_actions(world, probe):
             }
             payload["channel"] = {"id": data.draw(st.sampled_from([OAKFIELD.dsl_channel, "D0HOSTILE", ""]))}
             payload["message"] = {"ts": "1790000000.000001"}
-        how = data.draw(st.sampled_from(["intact", "intact", "drop.user", "drop.team", "set.user"]))
+        how = data.draw(st.sampled_from(["intact"] * 8 + ["drop.user", "drop.team", "set.user"]))
         payload = mangle(payload, how, data.draw(anything()))
         allowed = legit(world, user_id(user), value, meta)
         label = f"{action_id[:60]} {how} user={str(user)[:40]} value={str(value)[:60]} view={callback}"
@@ -638,6 +640,23 @@ def test_typed_mrkdwn_never_pings_or_links(ctx, slack, caplog):
     TRIED["mrkdwn"] += len(slack.api.calls())
 
 
+def test_back_on_an_old_modal_after_sending_is_a_notice_not_an_error(slack, caplog):
+    """Found by the fuzzing: Back on a sent (or someone else's) draft raised past the listener."""
+    slack.command(TEACHER, "report")
+    walk_to_review(slack)
+    review = slack.submission(TEACHER)["view"]
+    assert slack.submit_view(TEACHER).json["view"]["callback_id"] == CallbackId.SENT
+    old = {**review, "id": "V0OLDREVIEW"}
+    slack.api.views[old["id"]] = old
+    slack.current[TEACHER] = old["id"]
+    with caplog.at_level(logging.WARNING):
+        assert slack.click(TEACHER, ActionId.BACK, "back").status == 200
+    assert slack.api.views[old["id"]]["callback_id"] == CallbackId.NOTICE
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not [r for r in caplog.records if "didn't call ack" in r.getMessage()]
+    TRIED["regression"] += 1
+
+
 # --- the count --------------------------------------------------------------------------------
 
 
@@ -648,3 +667,4 @@ def test_zz_report_how_many_inputs_were_tried(capsys):
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(TRIED.items()))
     with capsys.disabled():
         print(f"\nhostile input: {sum(TRIED.values())} inputs tried ({kinds})")
+        print("answers: " + ", ".join(f"{k}: {n}" for k, n in sorted(ANSWERS.items())))

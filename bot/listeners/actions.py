@@ -62,11 +62,14 @@ def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> 
     shown = dialogue.REVIEW if view["callback_id"] == CallbackId.REVIEW else step_of(view["callback_id"])
     draft_id, view_id = view["private_metadata"], view["id"]
     ack()
-    try:
-        draft = reports.back(ctx, draft_id, user, expected_step=shown)
-    except StaleStep:
-        draft = reports.get(ctx, draft_id, user)
-    _show(ctx, client, view_id, lambda: draft)
+
+    def moved_back() -> reports.DraftView:
+        try:
+            return reports.back(ctx, draft_id, user, expected_step=shown)
+        except StaleStep:
+            return reports.get(ctx, draft_id, user)
+
+    _show(ctx, client, view_id, moved_back)  # a sent or someone else's draft: a notice, not an error
 
 
 def resume(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:

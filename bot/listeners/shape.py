@@ -8,6 +8,7 @@ once, here, keeps every listener simple. Found by tests/test_hostile_input.py.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -42,6 +43,8 @@ def well_formed(body: dict[str, Any], next) -> BoltResponse | None:  # type: ign
 
 
 def _shaped(body: dict[str, Any]) -> bool:
+    if not _encodable(body):
+        return False
     kind = "command" if "command" in body else body.get("type")
     if not all(isinstance(_at(body, path), str) for path in REQUIRED.get(str(kind), ())):
         return False
@@ -91,6 +94,16 @@ def _element_shaped(element: Any) -> bool:
         return False
     options = [element.get("selected_option"), *selected]
     return all(o is None or (isinstance(o, dict) and isinstance(o.get("value"), str)) for o in options)
+
+
+def _encodable(body: dict[str, Any]) -> bool:
+    # JSON may carry an unpaired UTF-16 surrogate ("\ud800"): Slack never sends one, and no
+    # database (nor the cipher) can store it, so it would fail deep inside a listener.
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _at(body: Any, path: Path) -> Any:

@@ -39,6 +39,7 @@ from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM
 from tests.slack.harness import Response, SlackHarness
 
 TRIED: Counter[str] = Counter()  # inputs sent, by kind: printed at the end of the module
+ANSWERS: Counter[str] = Counter()  # HTTP status per kind ("view 200"), printed with TRIED
 
 STRANGER = "U0STRANGER"  # a member of the workspace listed in no academy
 RIVERSIDE_STAFF = RIVERSIDE.staff_users[0]
@@ -49,6 +50,8 @@ REPORT_CALLBACKS = set(CallbackId)
 # Audit actions an input may legitimately append (a refusal, a file refused, a case opened).
 ALLOWED_AUDIT = {"access_refused", "file_refused", "case_opened"}
 # Unescaped mrkdwn that only typed text can have produced.
+# Web API parameters Slack displays (ids such as `user` or `channel` are never rendered).
+DISPLAYED = ("text", "blocks", "attachments", "view")
 PINGS = ("<!channel", "<!here", "<!everyone", "<http://evil", f"<@{INJECTED_USER}")
 
 
@@ -178,6 +181,11 @@ NASTY = [
 ]
 
 
+def mostly(common: st.SearchStrategy[Any], *rare: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """`common` three times in four, else one of `rare` (one_of would weigh them all alike)."""
+    return st.integers(0, 4 * len(rare) - 1).flatmap(lambda i: rare[i] if i < len(rare) else common)
+
+
 def hostile_text(max_size: int = 300) -> st.SearchStrategy[str]:
     """Any unicode (controls included), the nasty corpus, or huge strings."""
     return st.one_of(
@@ -208,7 +216,7 @@ def anything() -> st.SearchStrategy[Any]:
 def metadata(world: World) -> st.SearchStrategy[Any]:
     """private_metadata: other people's drafts, other academies' cases, garbage, wrong types."""
     refs = [world.own_case, world.other_case, "YPSI-1999-9999"]
-    return st.one_of(
+    strings = st.one_of(
         st.sampled_from(
             [
                 world.other_draft,
@@ -226,8 +234,8 @@ def metadata(world: World) -> st.SearchStrategy[Any]:
             st.dictionaries(st.sampled_from(["draft", "reference", "key"]), st.just(world.other_draft)),
         ),
         hostile_text(),
-        wrong_type(),
     )
+    return mostly(strings, wrong_type())
 
 
 ELEMENT_KINDS = [
@@ -243,10 +251,8 @@ ELEMENT_KINDS = [
 ]
 
 
-def element_state() -> st.SearchStrategy[Any]:
-    """One input's state as Slack would send it, with hostile or wrongly typed contents."""
-    value = anything()
-    option = st.one_of(st.fixed_dictionaries({"value": value}), wrong_type(), hostile_text(20))
+def element_state(value: st.SearchStrategy[Any], option: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """One input's state as Slack sends it, each kind of element, with these values in it."""
     return st.one_of(
         st.fixed_dictionaries({"type": st.just("plain_text_input"), "value": value}),
         st.fixed_dictionaries(
@@ -255,7 +261,7 @@ def element_state() -> st.SearchStrategy[Any]:
         st.fixed_dictionaries(
             {
                 "type": st.sampled_from(["checkboxes", "multi_static_select"]),
-                "selected_options": st.one_of(st.lists(option, max_size=4), wrong_type()),
+                "selected_options": st.lists(option, max_size=4),
             }
         ),
         st.fixed_dictionaries(
@@ -267,25 +273,32 @@ def element_state() -> st.SearchStrategy[Any]:
                 "value": value,
             }
         ),
-        st.fixed_dictionaries({"type": anything()}),
-        wrong_type(),
     )
+
+
+# Elements Slack could send (hostile text in every value) and ones it never would.
+TYPED_ELEMENT = element_state(hostile_text(), st.fixed_dictionaries({"value": hostile_text()}))
+MISTYPED_ELEMENT = st.one_of(
+    element_state(wrong_type(), st.one_of(wrong_type(), hostile_text(20))),
+    st.fixed_dictionaries({"type": anything()}),
+    wrong_type(),
+)
 
 
 def state_values(keys: list[str]) -> st.SearchStrategy[Any]:
-    """view.state.values for these field keys (some missing, some extra), or a wrong shape."""
-    shaped = st.lists(st.sampled_from(keys + ["unknown_field"]), unique=True, max_size=8).flatmap(
-        lambda chosen: st.fixed_dictionaries({k: st.fixed_dictionaries({k: element_state()}) for k in chosen})
-    )
-    return st.one_of(shaped, shaped, shaped, wrong_type())
+    """view.state.values for these field keys (some missing, some extra), now and then mistyped."""
+
+    def shaped(element: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.lists(st.sampled_from(keys + ["unknown_field"]), unique=True, max_size=8).flatmap(
+            lambda chosen: st.fixed_dictionaries({k: st.fixed_dictionaries({k: element}) for k in chosen})
+        )
+
+    return mostly(shaped(TYPED_ELEMENT), shaped(MISTYPED_ELEMENT), wrong_type())
 
 
 def user_object(users: list[str]) -> st.SearchStrategy[Any]:
-    return st.one_of(
-        st.builds(lambda u: {"id": u, "team_id": TEAM}, st.sampled_from(users)),
-        st.builds(lambda u: {"id": u}, anything()),
-        wrong_type(),
-    )
+    valid = st.builds(lambda u: {"id": u, "team_id": TEAM}, st.sampled_from(users))
+    return mostly(valid, st.builds(lambda u: {"id": u}, anything()), wrong_type())
 
 
 def drop_keys(payload: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
@@ -342,7 +355,8 @@ def mrkdwn_strings(value: Any, *, plain: bool = False) -> Iterable[str]:
 def pings_in(params: dict[str, Any]) -> list[str]:
     """Unescaped pings or links in a Web API call that only typed text can have put there."""
     found = []
-    for text in mrkdwn_strings(params):
+    shown = {k: v for k, v in params.items() if k in DISPLAYED}
+    for text in mrkdwn_strings(shown):
         found += [p for p in PINGS if p in text]
         if "<@U0OAKDSL00>" in text and "INJ" in text:
             found.append("<@U0OAKDSL00> next to typed text")
@@ -376,6 +390,7 @@ class Probe:
             self._note(kind, f"no HTTP answer ({exc.__class__.__name__})", label)
             slack.executor.drain()
             return None
+        ANSWERS[f"{kind} {response.status}"] += 1
         if response.status >= 500:
             self._note(kind, f"HTTP {response.status}", label)
         for record in self.records()[logs:]:
