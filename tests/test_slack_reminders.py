@@ -11,6 +11,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.ids import ActionId, BlockId, CallbackId, reminder_action
@@ -24,6 +25,7 @@ from conversations.runner import Runner
 from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM, FakeClock, make_context
 from tests.reminder_setup import DSL, URGENT, pending_due, report, request_deletion, rows
 from tests.slack.fake_api import dm_channel
+from tests.slack.fake_socket import FakeSocketMode
 from tests.test_slack_serve import free_port, start_ypsi_run
 
 CHANNEL = OAKFIELD.dsl_channel
@@ -430,22 +432,29 @@ def test_the_bot_s_runner_thread_sends_what_is_due_and_stops(ctx, slack, clock):
     assert [r.state for r in rows(ctx, ref) if r.kind == "unacknowledged"] == ["sent"]
 
 
-def test_ypsi_run_sends_due_reminders_and_stops_cleanly_on_sigterm(tmp_path, slack_api, academies):
+@pytest.mark.parametrize("mode", ["http", "socket_mode"])
+def test_ypsi_run_sends_due_reminders_and_stops_cleanly_on_sigterm(tmp_path, slack_api, academies, mode):
     # An urgent case reported two days ago and never acknowledged: its re-alert is long due
     # (urgent re-alerts keep no quiet hours, so this holds whatever day the test runs).
     earlier = FakeClock(datetime.now(UTC) - timedelta(days=2))
     ctx = make_context(f"sqlite:///{tmp_path / 'ypsi.db'}", academies, earlier)
     ref = report(ctx, URGENT)
     ctx.db.engine.dispose()
-    process = start_ypsi_run(tmp_path, slack_api, PORT=str(free_port()))
+    socket_mode = FakeSocketMode()
+    slack_api.socket_mode_url = socket_mode.url
+    settings = {"PORT": str(free_port())} if mode == "http" else {"SLACK_APP_TOKEN": "xapp-1"}
+    process = start_ypsi_run(tmp_path, slack_api, **settings)
     try:
         wait_for(
             lambda: process.poll() is not None or any(ref in p["text"] for p in slack_api.posted(CHANNEL))
         )
         assert process.poll() is None, "ypsi run stopped"
+        if mode == "socket_mode":
+            assert socket_mode.connected.wait(timeout=60)
     finally:
         process.terminate()  # SIGTERM, as a service manager stops it
         code = process.wait(timeout=60)
+        socket_mode.close()
     assert code == 0
     [realert] = [p for p in slack_api.posted(CHANNEL) if ref in p["text"]]
     assert realert["text"].startswith("Still waiting for a DSL")
