@@ -43,6 +43,7 @@ class ActionId(StrEnum):
     BACK_TO_CASE = "ypsi_case_back"
     REPORT_FROM_HOME = "ypsi_home_report"
     SEND_DELETION_CHECK = "ypsi_case_deletion_check"
+    DELETION_CHECK_TO = "ypsi_case_deletion_check_to"
 
 
 class BlockId(StrEnum):

@@ -150,13 +150,37 @@ def card_updates(slack) -> list[dict[str, Any]]:
     return [c.params for c in slack.api.calls("chat.update") if c.params["ts"] == CARD_TS]
 
 
-def send_check_from_case_modal(slack, ref: str) -> None:
-    """The DSL opens the case with `/ypsi case REF` and presses "Send deletion check"."""
+def send_check_from_case_modal(slack, ref: str, to: str | None = None) -> None:
+    """The DSL opens the case with `/ypsi case REF`, leaves or changes who gets the deletion
+    check, and presses "Send deletion check" (Slack sends the picker's state with the click)."""
     slack.command(DSL, f"case {ref}")
-    [check] = [b for b in slack.view(DSL)["blocks"] if b.get("block_id") == BlockId.DELETION_CHECK]
-    assert f"<@{TEACHER}>" in check["text"]["text"]  # the reporter follows it up by default
-    slack.click(DSL, ActionId.SEND_DELETION_CHECK, ref)
-    assert "Deletion check sent" in str(slack.view(DSL)["blocks"][1])
+    view = slack.view(DSL)
+    [check] = [b for b in view["blocks"] if b.get("block_id") == BlockId.DELETION_CHECK]
+    assert check["elements"][0]["initial_user"] == TEACHER  # the reporter follows it up by default
+    chosen = to or TEACHER
+    state = {
+        BlockId.DELETION_CHECK: {
+            ActionId.DELETION_CHECK_TO: {"type": "users_select", "selected_user": chosen}
+        }
+    }
+    slack.interact(
+        {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": DSL, "team_id": TEAM},
+            "api_app_id": "A0YPSIAPP0",
+            "trigger_id": f"{next(_triggers)}.{DSL}.check",
+            "container": {"type": "view", "view_id": slack.current[DSL]},
+            "view": {**view, "id": slack.current[DSL], "state": {"values": state}},
+            "actions": [
+                {"type": "button", "action_id": ActionId.SEND_DELETION_CHECK, "value": ref, "action_ts": "1"}
+            ],
+        }
+    )
+    view = slack.view(DSL)
+    assert "Deletion check sent" in str(view["blocks"][1])
+    [check] = [b for b in view["blocks"] if b.get("block_id") == BlockId.DELETION_CHECK]
+    assert check["elements"][0]["initial_user"] == chosen  # the case now names who follows it up
 
 
 # --- the deletion check, answered by the member of staff ------------------------------------
@@ -199,6 +223,23 @@ def test_deletion_check_confirmed_for_each_young_person(ctx, slack, clock):
     run_reminders(slack)
     later = [p["text"] for p in slack.api.posted()[posted:] if ref in p["text"]]
     assert later and not [t for t in later if "eletion" in t]  # the referral follow-up still runs
+
+
+def test_the_dsl_can_send_the_check_to_someone_else(ctx, slack):
+    ref = deletion_case(slack)
+    slack.command(DSL, f"case {ref}")
+    calls = len(slack.api.calls())
+    assert slack.click(DSL, ActionId.DELETION_CHECK_TO).status == 200  # picking someone: no effect yet
+    assert len(slack.api.calls()) == calls
+    send_check_from_case_modal(slack, ref, to="U0OAKTUTOR")
+    run_reminders(slack)
+    assert messages(slack, TEACHER_DM) == []
+    [(ts, check)] = messages(slack, dm_channel("U0OAKTUTOR"))
+    press(slack, TEACHER, dm_channel("U0OAKTUTOR"), ts, check, find(check, ButtonAction.NOT_YET))
+    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == CASE_REFUSED  # no longer theirs
+    press(slack, "U0OAKTUTOR", dm_channel("U0OAKTUTOR"), ts, check, find(check, ButtonAction.NOT_YET))
+    assert audit_actions(ctx, ref)[-1] == "deletion_not_yet"
+    assert {d.follow_up_user for d in deletions(ctx, ref)} == {"U0OAKTUTOR"}
 
 
 def test_not_yet_is_recorded_and_replaces_the_buttons(ctx, slack):

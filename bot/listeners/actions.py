@@ -37,7 +37,7 @@ from state_machines import report as dialogue
 
 DECIDE_ACTIONS = re.compile("^" + re.escape(ActionId.DECIDE + STEP_SEPARATOR) + ".")
 ACKNOWLEDGED = "acknowledged"  # the decision the card's Acknowledge records
-DELETION_CHECK_SENT = "Deletion check sent to the member of staff following it up. Their answers appear here."
+DELETION_CHECK_SENT = "Deletion check sent by direct message. Their answers appear here."
 
 
 def register(app: App, ctx: Context) -> None:
@@ -52,6 +52,7 @@ def register(app: App, ctx: Context) -> None:
     app.action(ActionId.REPORT_FROM_HOME)(partial(report_from_home, ctx))
     app.action(REMINDER_ACTIONS)(partial(answer_reminder, ctx))
     app.action(ActionId.SEND_DELETION_CHECK)(partial(send_deletion_check, ctx))
+    app.action(ActionId.DELETION_CHECK_TO)(choose_only)
 
 
 def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -163,14 +164,20 @@ def answer_reminder(ctx: Context, ack: Ack, body: dict[str, Any], client: WebCli
 def send_deletion_check(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """The case modal's "Send deletion check": to the member of staff following the deletion up."""
     user, _, reference = case_screens.clicked(body)
+    to = reminder_screens.check_recipient(body)
     ack()
     try:
-        reminder_actions.request_deletion_check(ctx, reference, user)
+        reminder_actions.request_deletion_check(ctx, reference, user, to)
         view = case_screens.case_modal(ctx, reference, user, notice=DELETION_CHECK_SENT)
     except ConversationError as exc:
         case_screens.tell_privately(client, body, case_screens.refusal(exc))
         return
     case_screens.show(client, body, view)
+
+
+def choose_only(ack: Ack) -> None:
+    """Choosing who gets the deletion check changes nothing until Send is pressed."""
+    ack()
 
 
 def _show(ctx: Context, client: WebClient, view_id: str, load: Callable[[], reports.DraftView]) -> None:

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.alerts import update_card
+from bot.ids import SLACK_USER, ActionId, BlockId
 from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view, submitted_values
 from bot.views import reminders as screens
@@ -71,6 +72,17 @@ def click_of(ctx: Context, client: WebClient, body: dict[str, Any]) -> Click:
         text or "Reminder",
         [b for b in blocks if isinstance(b, dict)],
     )
+
+
+def check_recipient(body: dict[str, Any]) -> str | None:
+    """Who the DSL picked for the deletion check in the case modal (None: the one recorded)."""
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    state = view.get("state") if isinstance(view.get("state"), dict) else {}
+    values = state.get("values") if isinstance(state.get("values"), dict) else {}
+    block = values.get(BlockId.DELETION_CHECK) if isinstance(values.get(BlockId.DELETION_CHECK), dict) else {}
+    picked = block.get(ActionId.DELETION_CHECK_TO)
+    user = picked.get("selected_user") if isinstance(picked, dict) else None
+    return user if isinstance(user, str) and SLACK_USER.fullmatch(user) else None
 
 
 def answer(click: Click, action: str) -> None:

@@ -199,18 +199,32 @@ def _decision_buttons(detail: CaseDetail) -> list[Block]:
 
 
 def _deletion_check(detail: CaseDetail) -> list[Block]:
-    """While deletions are awaited, the DSL can ask the member of staff following them up."""
+    """While deletions are awaited, the DSL can ask the member of staff following them up
+    (the one recorded, by default the reporter; the DSL may pick someone else)."""
     waiting = [d for d in detail.deletions if d.status == "pending"]
     if not waiting or detail.state not in policy().kinds[FOLLOW_UP].states:
         return []
-    who = person(waiting[0].follow_up_user or detail.reporter_id)
+    who = waiting[0].follow_up_user or detail.reporter_id
+    text = (
+        "*Deletion check:* ask the member of staff following it up to confirm each young person's deletion."
+    )
+    picker: Block = {
+        "type": "users_select",
+        "action_id": ActionId.DELETION_CHECK_TO,
+        "placeholder": plain("Who"),
+    }
+    if USER_ID.match(who):
+        picker["initial_user"] = who
     return [
+        {"type": "section", "text": mrkdwn(text)},
         {
-            "type": "section",
+            "type": "actions",
             "block_id": BlockId.DELETION_CHECK,
-            "text": mrkdwn(f"*Deletion check:* ask {who} to confirm each young person's deletion."),
-            "accessory": button("Send deletion check", ActionId.SEND_DELETION_CHECK, detail.reference),
-        }
+            "elements": [
+                picker,
+                button("Send deletion check", ActionId.SEND_DELETION_CHECK, detail.reference),
+            ],
+        },
     ]
 
 
