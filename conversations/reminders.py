@@ -46,6 +46,7 @@ class Kind:
     states: tuple[str, ...] = ()
     create_in: tuple[str, ...] = ()
     done_by: tuple[str, ...] = ()
+    restarted_by: tuple[str, ...] = ()
     follows_urgency: bool = False
 
 
@@ -115,6 +116,7 @@ def _kind(key: str, raw: dict[str, Any]) -> Kind:
         states=tuple(raw.get("states", ())),
         create_in=tuple(raw.get("create_in", raw.get("states", ()))),
         done_by=tuple(raw.get("done_by", ())),
+        restarted_by=tuple(raw.get("restarted_by", ())),
         follows_urgency=bool(raw.get("follows_urgency", False)),
     )
     if not set(kind.to) <= RECIPIENTS:
@@ -292,6 +294,7 @@ def reschedule(ctx: Context, session: Session, target: Case | Draft, trigger: st
     session.flush()
     rows = _rows(session, target)
     if isinstance(target, Case):
+        _retire(rows, {k.key for k in policy().kinds.values() if trigger in k.restarted_by})
         wants = case_wants(ctx, session, target, rows)
         done = {k.key for k in policy().kinds.values() if trigger in k.done_by}
     else:
@@ -309,6 +312,16 @@ def reschedule(ctx: Context, session: Session, target: Case | Draft, trigger: st
             row.due_at = want.due
             row.details = {**row.details, **want.details}
     session.flush()
+
+
+def _retire(rows: list[Reminder], kinds: set[str]) -> None:
+    # A trigger that starts a kind's clock again (a second referral after a reopen) retires the
+    # earlier rows' keys, so the rules create fresh ones instead of finding the old, sent ones.
+    for row in rows:
+        if row.kind in kinds and "@" not in row.details.get("key", "@"):
+            if row.state == PENDING:
+                _cancel(row, "superseded")
+            row.details = {**row.details, "key": f"{row.details['key']}@{row.id}"}
 
 
 def _still_wanted(row: Reminder, wanted: dict[str, Want], target: Case | Draft) -> bool:

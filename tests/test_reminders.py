@@ -122,6 +122,29 @@ def test_referral_follow_up_reminds_at_36_hours_and_is_overdue_at_48(ctx, clock)
     assert not {"referral_reminder", "referral_overdue"} & set(pending_due(ctx, ref))
 
 
+def test_a_second_referral_after_reopening_starts_a_new_48_hours(ctx, clock):
+    ref = report(ctx)
+    cases.acknowledge(ctx, ref, DSL)
+    move(ctx, ref, "refer")  # Monday 10:00
+    run, outbox = runner(ctx)
+    clock.now = london(2026, 11, 25, 10, 0)
+    run.drain()
+    assert {"referral_reminder", "referral_overdue"} <= set(outbox.kinds())
+    move(ctx, ref, "record_referral_follow_up", "record_parents", "waive_deletion")
+    with ctx.db.unit_of_work() as uow:
+        case = uow.session.scalar(select(Case).where(Case.reference == ref))
+        case.facts = sorted(
+            {*case.facts, "category_confirmed", "referral_decided", "parents_decided", "deletion_resolved"}
+        )
+        uow.commit()
+    move(ctx, ref, "close", "reopen")
+    clock.now = london(2026, 11, 30, 10, 0)  # Monday: referred again
+    move(ctx, ref, "refer")
+    due = pending_due(ctx, ref)
+    assert due["referral_reminder"] == london(2026, 12, 2, 8, 30)
+    assert due["referral_overdue"] == london(2026, 12, 2, 10, 0)
+
+
 def test_deletion_deadline_morning_then_overdue_each_school_day_skipping_christmas(ctx, clock):
     ref = report(ctx)
     cases.acknowledge(ctx, ref, DSL)
