@@ -15,12 +15,14 @@ from slack_bolt import BoltResponse
 
 Path = tuple[str, ...]
 VIEW: tuple[Path, ...] = (("user", "id"), ("view", "callback_id"))
+SHORTCUT: tuple[Path, ...] = (("user", "id"), ("team", "id"), ("trigger_id",), ("callback_id",))
 # The string each kind of payload must carry, as a path of keys.
 REQUIRED: dict[str, tuple[Path, ...]] = {
     "block_actions": (("user", "id"), ("trigger_id",)),
     "view_submission": VIEW,
     "view_closed": VIEW,
-    "shortcut": (("user", "id"), ("team", "id"), ("trigger_id",), ("callback_id",)),
+    "shortcut": SHORTCUT,
+    "message_action": SHORTCUT,  # bolt's shortcut listeners match message shortcuts too
     "command": (("user_id",), ("team_id",)),
     "event_callback": (("event", "type"),),
 }
