@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,24 @@ def make_engine(url: str) -> Engine:
             "sqlite:///ypsi.db or postgresql+psycopg://user@host/dbname"
         ) from None
     if engine.dialect.name == "sqlite":
+        _create_private(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
     elif engine.dialect.name != "postgresql":
         raise ConfigError(f"DATABASE_URL: {engine.dialect.name} is not supported; use SQLite or PostgreSQL")
     return engine
+
+
+def _create_private(database: str | None) -> None:
+    # Special category data: a new SQLite file is readable by its owner only. SQLite creates
+    # the -wal and -shm files with the database file's mode.
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise ConfigError(
+            f"DATABASE_URL: cannot create the SQLite file {database} ({exc.strerror})"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -40,7 +40,10 @@ def test_run_without_tokens_opens_the_console(tmp_path):
     out = ypsi(["run"], tmp_path, "help\nquit\n")
     assert out.returncode == 0
     assert "practice console" in out.stderr and "report new" in out.stdout
-    assert (tmp_path / "ypsi.db").exists()
+    for name in ("ypsi.db", "ypsi.db-wal", "ypsi.key"):
+        path = tmp_path / name
+        if path.exists() or name == "ypsi.db":
+            assert path.stat().st_mode & 0o777 == 0o600, f"{name} must be readable by its owner only"
 
 
 def test_draft_survives_the_process_stopping_mid_dialogue(tmp_path):
@@ -98,6 +101,7 @@ def test_missing_dsl_is_one_line(tmp_path):
         ("mysql+nodriver://x", ("DATABASE_URL",)),
         ("not a url", ("DATABASE_URL", "sqlite:///ypsi.db")),
         ("postgresql+psycopg://nobody@127.0.0.1:1/none", ("DATABASE_URL", "cannot open")),
+        ("sqlite:///no/such/folder/ypsi.db", ("DATABASE_URL", "cannot create the SQLite file")),
     ],
 )
 def test_bad_database_url_is_one_line(tmp_path, url, words):
