@@ -436,19 +436,18 @@ def _next_digest(timings: Timings, cal: SchoolCalendar, now: datetime) -> dateti
 def sweep(ctx: Context) -> None:
     """Reschedule every open case and draft: picks up timing changes and late-recorded data."""
     with ctx.db.unit_of_work() as uow:
-        ids = list(uow.session.scalars(select(Case.id).where(Case.state != "closed")))
-        drafts = list(uow.session.scalars(select(Draft.id).where(Draft.status == "open")))
-    for case_id in ids:
+        targets: list[tuple[type[Case] | type[Draft], Any]] = [
+            *((Case, i) for i in uow.session.scalars(select(Case.id).where(Case.state != "closed"))),
+            *((Draft, i) for i in uow.session.scalars(select(Draft.id).where(Draft.status == "open"))),
+        ]
+    for model, key in targets:
         with ctx.db.unit_of_work() as uow:
-            case = uow.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
-            if case is not None:
-                reschedule(ctx, uow.session, case)
-                uow.commit()
-    for draft_id in drafts:
-        with ctx.db.unit_of_work() as uow:
-            draft = uow.session.scalar(select(Draft).where(Draft.id == draft_id).with_for_update())
-            if draft is not None:
-                reschedule(ctx, uow.session, draft)
+            # FOR NO KEY UPDATE: audit events and reminders that reference the row by foreign key
+            # (key-share locks) can still be written by other transactions meanwhile.
+            query = select(model).where(model.id == key).with_for_update(key_share=True)
+            target = uow.session.scalar(query)
+            if target is not None:
+                reschedule(ctx, uow.session, target)
                 uow.commit()
 
 
