@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.practice_clock import clock_command, press_command, remind_command
 from conversations import casework, readable, reports
+from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised
@@ -424,4 +425,4 @@ def _label(step: Step, key: str) -> str:
 
 
 def _when(moment) -> str:  # type: ignore[no-untyped-def]
-    return moment.astimezone(reports.LONDON).strftime("%a %d %b %Y %H:%M")
+    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")

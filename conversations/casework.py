@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import audit, cases, readable
+from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
 from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised
 from conversations.models import AuditEvent, Case, Deletion
 from conversations.policy import Rule, Suggestion
 from conversations.questions import Raw, validate
-from conversations.readable import LONDON, Row
+from conversations.readable import Row
 from conversations.references import find_case
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import case as lifecycle

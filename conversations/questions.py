@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from conversations.calendar import LONDON
 from conversations.errors import InvalidAnswer
 from conversations.policy import Field, Step
 
 Raw = str | list[str] | None
-LONDON = ZoneInfo("Europe/London")
 
 
 def validate(

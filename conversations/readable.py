@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from conversations.calendar import LONDON
 from conversations.policy import Field, Guidance
 
-LONDON = ZoneInfo("Europe/London")
 USER = "user"
 TEXT = "text"
 

@@ -11,13 +11,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from conversations import audit, reminders
+from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound, StaleStep
 from conversations.models import Case, Draft
@@ -28,8 +28,6 @@ from conversations.routing import Alert, alert_for
 from state_machines import StateMachineError
 from state_machines import report as dialogue
 from state_machines.case import REPORTED
-
-LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)

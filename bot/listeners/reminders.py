@@ -25,6 +25,7 @@ from bot.listeners.flow import first_view, submitted_values
 from bot.views import reminders as screens
 from bot.views.text import ALREADY_ACKNOWLEDGED
 from conversations import casework, reminder_actions, routing
+from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAllowedNow, NotFound
 from conversations.reminder_messages import ButtonAction
@@ -153,7 +154,7 @@ def _extend_deadline(click: Click) -> None:
 
 def _snooze(click: Click) -> None:
     scheduled = reminder_actions.snooze(click.ctx, _number(click.value), click.user)
-    _record(click, f"Snoozed until {scheduled.due_at.astimezone(screens.LONDON):%a %d %b %H:%M}")
+    _record(click, f"Snoozed until {scheduled.due_at.astimezone(LONDON):%a %d %b %H:%M}")
 
 
 def _deletion_confirmed_for(click: Click) -> None:

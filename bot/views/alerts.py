@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.ids import ALERT_EVENT_TYPE, ActionId, BlockId
 from bot.views.report import Block, button, contact_lines, mrkdwn, plain
 from bot.views.text import escape
+from conversations.calendar import LONDON
 from conversations.policy import Contact
 from conversations.routing import Alert
 from state_machines.case import REPORTED
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def alert_text(alert: Alert) -> str:

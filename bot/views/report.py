@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
 from bot.views.text import escape
+from conversations.calendar import LONDON
 from conversations.policy import Contact, Field, Guidance, Step, Suggestion
 from conversations.reports import DraftView
 from state_machines import report as dialogue
@@ -22,7 +22,6 @@ from state_machines import report as dialogue
 Block = dict[str, Any]
 View = dict[str, Any]
 
-LONDON = ZoneInfo("Europe/London")
 TITLE = "Report a YPSI concern"
 MAX_BUTTONS = 10  # Slack's limit for radio buttons and checkboxes
 SENSITIVE_HINT = "Encrypted, and shown only to the DSL team. Never shown in a channel."
