@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +63,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def _redact(url: str) -> str:
     head, sep, tail = url.rpartition("@")
     return f"{head.split(':')[0]}:***@{tail}" if sep and ":" in head.split("//")[-1] else url
+
+
+def insert_unless_present(session: Session, model: type, **values: Any) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's database (SQLite or PostgreSQL).
+
+    Check the outcome with RETURNING, not rowcount: psycopg 3 reports -1 for this statement.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).values(**values).on_conflict_do_nothing()
 
 
 def upgrade(engine: Engine) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from conversations.context import Context
+from conversations.db import insert_unless_present
 from conversations.models import ProcessedDelivery
 
 
@@ -15,13 +14,7 @@ def first_delivery(ctx: Context, key: str) -> bool:
     retry at once cannot both win.
     """
     with ctx.db.unit_of_work() as uow:
-        dialect = postgresql if uow.session.get_bind().dialect.name == "postgresql" else sqlite
-        # RETURNING, not rowcount: psycopg 3 reports -1 for INSERT ... ON CONFLICT DO NOTHING.
-        claimed = uow.session.scalar(
-            dialect.insert(ProcessedDelivery)
-            .values(key=key[:160], at=ctx.clock())
-            .on_conflict_do_nothing()
-            .returning(ProcessedDelivery.key)
-        )
+        claim = insert_unless_present(uow.session, ProcessedDelivery, key=key[:160], at=ctx.clock())
+        claimed = uow.session.scalar(claim.returning(ProcessedDelivery.key))
         uow.commit()
         return claimed is not None

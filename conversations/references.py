@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from conversations.db import insert_unless_present
 from conversations.errors import NotFound
 from conversations.models import Case, ReferenceCounter
 
@@ -18,8 +18,7 @@ def next_reference(session: Session, year: int) -> str:
     The UPDATE takes a row lock on PostgreSQL (and the write lock on SQLite), so concurrent
     submits are serialised on the counter and never share a number.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
+    session.execute(insert_unless_present(session, ReferenceCounter, year=year, last=0))
     number = session.execute(
         update(ReferenceCounter)
         .where(ReferenceCounter.year == year)
