@@ -7,16 +7,18 @@ at once and keeps the draft: `report` resumes it next time.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from bot.practice_clock import clock_command, press_command, remind_command
+from bot.views.text import REFER_NOW
 from conversations import casework, readable, reports
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised
-from conversations.policy import Field, Step
+from conversations.policy import Field, Rule, Step
 from conversations.questions import Raw
 from conversations.routing import Alert
 from state_machines import report as dialogue
@@ -143,6 +145,8 @@ class Console:
     def field(self, f: Field, options: dict[str, str]) -> Raw:
         """Ask for one field, translating numbered choices into option keys."""
         hint = " (optional, Enter to skip)" if f.optional else ""
+        if f.hint:
+            self.say(f"  ({f.hint})")
         if f.type in ("choice", "multi"):
             keys = list(options)
             for i, key in enumerate(keys, start=1):
@@ -157,18 +161,23 @@ class Console:
         return self.prompt(f"{f.label}{hint}: ")
 
     def review(self, draft: reports.DraftView) -> reports.DraftView:
-        """Show the suggestion and its policy sentences; send, go back or discard."""
+        """Show the answers and the points the policy raises (not the typology); send, back or discard."""
         suggestion = reports.suggest(self.ctx, draft)
         self.say("\n== Check and send to the DSL ==")
-        self.say(f"Suggested category: {suggestion.category.label}")
-        self.say(f'  "{suggestion.category.sources[0].sentence}" ({suggestion.category.sources[0].source})')
-        for trigger in suggestion.triggers:
-            self.say(f"Referral trigger ({trigger.level}): {trigger.label}")
-            for source in trigger.sources:
-                self.say(f'  "{source.sentence}" ({source.source})')
-        if suggestion.immediate_referral:
-            self.say("Immediate referral is indicated. The DSL decides.")
-        self.say("The DSL decides; this is only a suggestion.")
+        self.say("Your answers (type `back` to change any of them):")
+        for title, rows in readable.answer_rows(self.ctx.guidance, draft.answers, draft.choices):
+            self.say(f" {title}")
+            for row in rows:
+                self.say(f"   {row.label}: {row.value}")
+        if suggestion.referral_points:
+            self.say(f"Points of immediate referral in the policy ({REFER_NOW}):")
+            self.say_points(suggestion.referral_points)
+        if suggestion.points_to_consider:
+            self.say("Also for the DSL to consider:")
+            self.say_points(suggestion.points_to_consider)
+        if suggestion.under_13:
+            self.say("A young person under 13 is involved.")
+        self.say("The DSL decides what happens next.")
         if self.prompt("Send to the DSL now? (yes / back / cancel): ").lower() not in ("yes", "y"):
             return draft
         sent = reports.submit(self.ctx, draft.id, self.user)
@@ -180,6 +189,13 @@ class Console:
         self.show_contacts("young_person")
         self.show_alert(sent.alert, "")
         return reports.get(self.ctx, draft.id, self.user)
+
+    def say_points(self, triggers: Sequence[Rule]) -> None:
+        """Triggers with the policy sentences they come from."""
+        for trigger in triggers:
+            self.say(f"  - {trigger.label}")
+            for source in trigger.sources:
+                self.say(f'    "{source.sentence}" ({source.source})')
 
     def leave(self, draft: reports.DraftView, command: str) -> reports.DraftView | None:
         """Handle back / cancel / save typed at a prompt."""

@@ -30,6 +30,7 @@ class Field:
     min: int | None = None
     max: int | None = None
     max_length: int = 500
+    hint: str = ""  # shown under the question (Slack's input hint)
     default: str = ""  # symbolic (e.g. "me", "now"): resolved by the service that asks the field
 
 
@@ -58,15 +59,39 @@ class Rule:
     level: str = ""
     all: tuple[str, ...] = ()
     any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
 
     def applies(self, facts: set[str], category: str) -> bool:
         """Whether this rule holds for the derived facts and the suggested category."""
-        return (
-            set(self.all) <= facts
-            and (not self.any or bool(facts & set(self.any)))
-            and (not self.categories or category in self.categories)
+        return _holds_facts(facts, self.all, self.any, self.none) and (
+            not self.categories or category in self.categories
         )
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of categories (experimental, aggravated, not yet known) and when it is ruled out."""
+
+    key: str
+    label: str
+    source: Source
+    not_with_level: str = ""
+    not_with: tuple[str, ...] = ()
+
+    def ruled_out(self, facts: set[str], levels: set[str]) -> bool:
+        """Whether a fired trigger level or a fact rules this group out."""
+        return self.not_with_level in levels or bool(facts & set(self.not_with))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A fact that holds from other facts (`all`, `any`, `none`), e.g. pre-adolescent without motive."""
+
+    key: str
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,14 +117,36 @@ class Suggestion:
         return any(t.level == "immediate" for t in self.triggers)
 
     @property
+    def urgent(self) -> bool:
+        """Urgent means the DSL must act now: any point of immediate referral fired."""
+        return self.immediate_referral
+
+    @property
+    def level(self) -> str:
+        """The strongest referral level that fired ("immediate", "discuss", "consider"), or ""."""
+        return next((lv for lv in LEVELS if any(t.level == lv for t in self.triggers)), "")
+
+    @property
     def under_13(self) -> bool:
         return "under_13" in self.facts
+
+    @property
+    def referral_points(self) -> tuple[Rule, ...]:
+        """The points of immediate referral that fired (the DSL decides whether to refer now)."""
+        return tuple(t for t in self.triggers if t.level == "immediate")
+
+    @property
+    def points_to_consider(self) -> tuple[Rule, ...]:
+        """Other triggers that do not speak of the typology: what the reporter may be shown."""
+        return tuple(t for t in self.triggers if t.level != "immediate" and not t.categories)
 
 
 @dataclass(frozen=True)
 class Guidance:
     steps: dict[str, Step]
     facts: dict[str, tuple[str, ...]]
+    derived: tuple[Derived, ...]
+    groups: dict[str, Group]
     categories: tuple[Rule, ...]
     triggers: tuple[Rule, ...]
     contacts: tuple[Contact, ...]
@@ -113,21 +160,47 @@ class Guidance:
         """Contacts shown to one audience: emergency, young_person or dsl."""
         return [c for c in self.contacts if audience in c.audience]
 
+    def group(self, key: str) -> Group:
+        """The group of categories with this key."""
+        return self.groups[key]
+
     def classify(self, answers: dict[str, dict[str, Any]]) -> Suggestion:
-        """Suggest a category and the triggers that fire for a report's answers."""
+        """Suggest a category and the triggers that fire for a report's answers (complete or not).
+
+        The points of immediate referral are found first, from the facts alone: when one fires,
+        a group ruled out by that level (experimental) is never suggested.
+        """
         facts = {name for name, conds in self.facts.items() if any(_holds(answers, c) for c in conds)}
-        category = next(c for c in self.categories if c.applies(facts, ""))
+        for d in self.derived:
+            if _holds_facts(facts, d.all, d.any, d.none):
+                facts.add(d.key)
+        levels = {t.level for t in self.triggers if not t.categories and t.applies(facts, "")}
+        category = next(
+            c
+            for c in self.categories
+            if c.applies(facts, "") and not self.groups[c.group].ruled_out(facts, levels)
+        )
         triggers = tuple(t for t in self.triggers if t.applies(facts, category.key))
         return Suggestion(category, triggers, frozenset(facts))
 
 
+def _holds_facts(
+    facts: set[str], all_: tuple[str, ...], any_: tuple[str, ...], none: tuple[str, ...]
+) -> bool:
+    return set(all_) <= facts and (not any_ or bool(facts & set(any_))) and not facts & set(none)
+
+
+OPERATORS = (">=", "<", "=")  # tried in this order: ">=" contains "="
+
+
 def _holds(answers: dict[str, dict[str, Any]], condition: str) -> bool:
-    op = "<" if "<" in condition else "="
+    op = next(o for o in OPERATORS if o in condition)
     path, expected = condition.split(op, 1)
     step, key = path.split(".", 1)
     value = answers.get(step, {}).get(key)
-    if op == "<":
-        return isinstance(value, list) and any(int(v) < int(expected) for v in value)
+    if op in ("<", ">="):
+        numbers = [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+        return any(v < int(expected) if op == "<" else v >= int(expected) for v in numbers)
     if isinstance(value, list):
         return expected in value
     return value == expected
@@ -163,8 +236,23 @@ def _parse(data: dict[str, Any]) -> Guidance:
             sources=(Source(c["source"], c["sentence"]),),
             all=tuple(c.get("all", ())),
             any=tuple(c.get("any", ())),
+            none=tuple(c.get("none", ())),
         )
         for c in data["categories"]
+    )
+    groups = {
+        key: Group(
+            key=key,
+            label=g["label"],
+            source=Source(g["source"], g["sentence"]),
+            not_with_level=g.get("not_with_level", ""),
+            not_with=tuple(g.get("not_with", ())),
+        )
+        for key, g in data["groups"].items()
+    }
+    derived = tuple(
+        Derived(key, tuple(d.get("all", ())), tuple(d.get("any", ())), tuple(d.get("none", ())))
+        for key, d in data.get("derived", {}).items()
     )
     triggers = tuple(
         Rule(
@@ -190,7 +278,7 @@ def _parse(data: dict[str, Any]) -> Guidance:
         for c in data["contacts"]
     )
     facts = {k: tuple(v) for k, v in data["facts"].items()}
-    return Guidance(steps, facts, categories, triggers, contacts, dict(data["sources"]))
+    return Guidance(steps, facts, derived, groups, categories, triggers, contacts, dict(data["sources"]))
 
 
 def _check(g: Guidance) -> None:
@@ -201,15 +289,43 @@ def _check(g: Guidance) -> None:
             for f in step.fields
             if f.type not in FIELD_TYPES
         ]
+    known = set(g.facts)
+    for d in g.derived:
+        problems += [
+            f"derived {d.key}: unknown fact {f}" for f in (*d.all, *d.any, *d.none) if f not in known
+        ]
+        known.add(d.key)
+    for group in g.groups.values():
+        problems += [f"group {group.key}: unknown fact {f}" for f in group.not_with if f not in known]
+        if group.not_with_level and group.not_with_level not in LEVELS:
+            problems.append(f"group {group.key}: not_with_level must be one of {LEVELS}")
+        if group.source.source not in g.sources:
+            problems.append(f"group {group.key}: unknown source {group.source.source}")
+    problems += [
+        f"category {c.key}: unknown group {c.group}" for c in g.categories if c.group not in g.groups
+    ]
+    # A trigger tied to categories cannot rule a group out: the category depends on it.
+    problems += [
+        f"trigger {t.key}: a level that rules out a group cannot depend on categories"
+        for t in g.triggers
+        if t.categories and any(t.level == gr.not_with_level for gr in g.groups.values())
+    ]
     for rule in (*g.categories, *g.triggers):
-        problems += [f"{rule.key}: unknown fact {f}" for f in (*rule.all, *rule.any) if f not in g.facts]
+        problems += [
+            f"{rule.key}: unknown fact {f}" for f in (*rule.all, *rule.any, *rule.none) if f not in known
+        ]
         problems += [
             f"{rule.key}: unknown source {s.source}" for s in rule.sources if s.source not in g.sources
         ]
     problems += [
         f"trigger {t.key}: level must be one of {LEVELS}" for t in g.triggers if t.level not in LEVELS
     ]
-    if not g.categories or g.categories[-1].all or g.categories[-1].any:
+    fallback = g.categories[-1] if g.categories else None
+    if fallback is None or fallback.all or fallback.any or fallback.none:
         problems.append("the last category must have no conditions (the fallback)")
+    elif fallback.group in g.groups and (
+        g.groups[fallback.group].not_with_level or g.groups[fallback.group].not_with
+    ):
+        problems.append("the last category's group must never be ruled out (the fallback)")
     if problems:
         raise ConfigError("guidance file: " + "; ".join(problems))

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Case study A typed at the console: numbered choices, free text, then send.
 FIRST_HALF = "report\n1\n2\n2\n2\n15, 15\nSENTINEL-NAME-AB\n"
-SECOND_HALF = "2\n1\n2\nSnapchat\n2\n\n1\nSENTINEL-ACCOUNT told by a friend\nyes\n"
+SECOND_HALF = "2\n1\n\n2\nSnapchat\n2\n\n1\nSENTINEL-ACCOUNT told by a friend\nyes\n"
 
 
 def ypsi(args: list[str], cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:

@@ -100,7 +100,7 @@ def test_exact_age_under_13_flags_without_band():
         ("young_people", {"count": "two", "age_bands": ["13_15"]}, "count", "whole number"),
         ("young_people", {"count": "2", "age_bands": []}, "age_bands", "answer this"),
         ("young_people", {"count": "2", "age_bands": ["x"]}, "age_bands", "only the options"),
-        ("young_people", {"count": "2", "age_bands": ["13_15"], "ages": "15, 99"}, "ages", "from 4 to 19"),
+        ("young_people", {"count": "2", "age_bands": ["13_15"], "ages": "15, 100"}, "ages", "from 4 to 99"),
         ("risk", {"immediate_risk": "maybe"}, "immediate_risk", "one of the options"),
         ("account", {"account": "x" * 3001}, "account", "under 3000"),
         ("account", {"account": "   "}, "account", "answer this"),

@@ -96,7 +96,7 @@ def test_invalid_answers_come_back_as_errors_on_their_blocks(slack):
     slack.command(TEACHER, "report")
     slack.submit_view(TEACHER, ANSWERS["safety"])
     slack.submit_view(TEACHER, ANSWERS["risk"])
-    ack = slack.submit_view(TEACHER, {**ANSWERS["young_people"], "count": "lots", "ages": "15, 99"})
+    ack = slack.submit_view(TEACHER, {**ANSWERS["young_people"], "count": "lots", "ages": "15, 100"})
 
     assert ack.json["response_action"] == "errors"
     assert set(ack.json["errors"]) == {"count", "ages"}

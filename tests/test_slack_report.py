@@ -25,8 +25,10 @@ def test_report_end_to_end(ctx, slack):
 
     review = slack.view(TEACHER)
     text = str(review["blocks"])
-    assert "Aggravated: youth only, intent to harm" in text and "Coercion, blackmail or grooming" in text
+    # The reporter sees their answers and the referral points, never the typology.
+    assert "Coercion, blackmail or grooming" in text and "the DSL will decide whether to refer now" in text
     assert "UKCIS 2024" in text  # each trigger carries its policy sentence
+    assert SENTINEL_PLATFORM in text and "Aggravated" not in text and "Experimental" not in text
     sent = slack.submit_view(TEACHER)
     assert sent.json["response_action"] == "update"
     assert sent.json["view"]["callback_id"] == CallbackId.SENT
@@ -37,6 +39,7 @@ def test_report_end_to_end(ctx, slack):
     card = channel_posts[0]
     everything = str(card)
     assert "YPSI-2026-0001" in everything and OAKFIELD.name in everything
+    assert "Aggravated: youth only, intent to harm" in everything  # the typology is for the DSL
     for secret in (SENTINEL_NAME, "XYZZY", SENTINEL_PLATFORM, "evil.example", "15, 15"):
         assert secret not in everything
     buttons = next(b for b in card["blocks"] if b.get("block_id") == BlockId.CASE_ACTIONS)["elements"]

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
-from bot.views.text import escape
+from bot.views.text import REFER_NOW, escape
 from conversations.calendar import LONDON
-from conversations.policy import Contact, Field, Guidance, Step, Suggestion
+from conversations.policy import Contact, Field, Guidance, Rule, Step, Suggestion
+from conversations.readable import Row, answer_rows
 from conversations.reports import DraftView
 from state_machines import report as dialogue
 
@@ -25,13 +26,10 @@ View = dict[str, Any]
 TITLE = "Report a YPSI concern"
 MAX_BUTTONS = 10  # Slack's limit for radio buttons and checkboxes
 SENSITIVE_HINT = "Encrypted, and shown only to the DSL team. Never shown in a channel."
-LEVEL_WORDS = {
-    "immediate": "Refer now",
-    "discuss": "Discuss with children's services or police",
-    "consider": "The DSL considers local procedures",
-}
 # Steps that show contacts under their questions, by audience in guidance.toml.
 STEP_CONTACTS = {dialogue.RISK_ACTIONS: "emergency"}
+SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
+ANSWER_SHOWN = 500  # characters of one typed answer on the review (escaped, still within a section)
 DISCARDED = "This report was discarded. Type /ypsi report to start a new one."
 
 
@@ -42,7 +40,8 @@ def view_for(guidance: Guidance, draft: DraftView) -> View:
     if draft.finished:
         return notice_view(DISCARDED)
     if draft.state == dialogue.REVIEW:
-        return review_view(draft.id, guidance.classify(draft.answers))
+        sections = answer_rows(guidance, draft.answers, draft.choices)
+        return review_view(draft.id, guidance.classify(draft.answers), sections)
     step = guidance.steps[draft.state]
     audience = STEP_CONTACTS.get(step.key)
     return step_view(
@@ -113,20 +112,30 @@ def step_view(
     return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=True)
 
 
-def review_view(draft_id: str, suggestion: Suggestion) -> View:
-    """The review step: the suggested category and the triggers, each with its policy sentence."""
-    category = suggestion.category
+def review_view(draft_id: str, suggestion: Suggestion, sections: Sequence[tuple[str, Sequence[Row]]]) -> View:
+    """The reporter's review: their answers (Back changes them) and the points the policy raises.
+
+    The typology (experimental / aggravated) is the DSL's assessment: it is on the DSL's card and
+    case, never shown to the reporter. Points of immediate referral are shown as what they are:
+    the DSL will decide whether to refer now.
+    """
     blocks: list[Block] = [
         {"type": "header", "text": plain("Check and send to the DSL")},
-        {"type": "section", "text": mrkdwn(f"*Suggested category:* {escape(category.label)}")},
-        _quote(category.sources[0].sentence, category.sources[0].source),
+        {"type": "section", "text": mrkdwn("*Your answers.* To change any of them, press *Back*.")},
     ]
-    if suggestion.triggers:
-        blocks.append({"type": "section", "text": mrkdwn("*Referral triggers that apply:*")})
-    for trigger in suggestion.triggers:
-        level = LEVEL_WORDS[trigger.level]
-        blocks.append({"type": "section", "text": mrkdwn(f"• *{escape(trigger.label)}* ({level})")})
-        blocks += [_quote(s.sentence, s.source) for s in trigger.sources]
+    for title, rows in sections:
+        blocks += _sections([f"*{escape(title)}*", *(_answer_line(r) for r in rows)])
+    if suggestion.referral_points:
+        blocks.append(
+            {
+                "type": "section",
+                "text": mrkdwn(f"*Points of immediate referral in the policy* ({REFER_NOW}):"),
+            }
+        )
+        blocks += _points(suggestion.referral_points)
+    if suggestion.points_to_consider:
+        blocks.append({"type": "section", "text": mrkdwn("*Also for the DSL to consider:*")})
+        blocks += _points(suggestion.points_to_consider)
     if suggestion.under_13:
         blocks.append({"type": "section", "text": mrkdwn("A young person under 13 is involved.")})
     blocks.append(
@@ -134,14 +143,43 @@ def review_view(draft_id: str, suggestion: Suggestion) -> View:
             "type": "context",
             "elements": [
                 mrkdwn(
-                    "This is only a suggestion from the policy: the DSL decides. Sending alerts the DSL "
-                    "team privately; your answers are never shown in a channel."
+                    "The DSL decides what happens next. Sending alerts the DSL team privately; "
+                    "your answers are never shown in a channel."
                 )
             ],
         }
     )
     blocks.append(_navigation())
     return modal(CallbackId.REVIEW, draft_id, blocks, submit="Send to the DSL", keeps_draft=True)
+
+
+def _points(triggers: Sequence[Rule]) -> list[Block]:
+    blocks: list[Block] = []
+    for trigger in triggers:
+        blocks.append({"type": "section", "text": mrkdwn(f"• *{escape(trigger.label)}*")})
+        blocks += [_quote(src.sentence, src.source) for src in trigger.sources]
+    return blocks
+
+
+def _answer_line(row: Row) -> str:
+    value = (
+        row.value if len(row.value) <= ANSWER_SHOWN else row.value[:ANSWER_SHOWN] + "… (Back shows it all)"
+    )
+    return f"{escape(row.label)}: {escape(value)}"
+
+
+def _sections(lines: Sequence[str]) -> list[Block]:
+    """Lines packed into as few section blocks as Slack's text limit allows."""
+    blocks: list[Block] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
+            blocks.append({"type": "section", "text": mrkdwn(current)})
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        blocks.append({"type": "section", "text": mrkdwn(current)})
+    return blocks
 
 
 def resume_view(draft_id: str, step_title: str) -> View:
@@ -207,8 +245,9 @@ def input_block(field: Field, options: dict[str, str], value: Any) -> Block:
         "optional": field.optional,
         "element": ELEMENTS[field.type](field, options, value),
     }
-    if field.sensitive:
-        block["hint"] = plain(SENSITIVE_HINT)
+    hint = " ".join(h for h in (field.hint, SENSITIVE_HINT if field.sensitive else "") if h)
+    if hint:
+        block["hint"] = plain(hint)
     return block
 
 

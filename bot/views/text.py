@@ -11,6 +11,8 @@ from conversations.errors import (
     NotFound,
 )
 
+# What the reporter is told about a point of immediate referral: the decision is the DSL's.
+REFER_NOW = "the DSL will decide whether to refer now"
 NOT_SET_UP = "ypsi-bot is not set up for your workspace yet. Please tell your DSL or IT team."
 
 # The one translation table: each known error the services raise becomes short user text.
