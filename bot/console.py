@@ -397,6 +397,8 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
         f"Suggested category: {category.label}",
         f'  "{category.sources[0].sentence}" ({category.sources[0].source})',
     ]
+    for group in d.suggestion.ruled_out:
+        lines.append(f'Not {group.label}, which the policy describes as: "{group.source.sentence}"')
     if d.confirmed_category:
         lines.append(f"Confirmed category: {d.confirmed_category.label}")
     for trigger in d.suggestion.triggers:

@@ -111,6 +111,7 @@ class Suggestion:
     category: Rule
     triggers: tuple[Rule, ...]
     facts: frozenset[str]
+    ruled_out: tuple[Group, ...] = ()  # groups the facts rule out (experimental, when a point fired)
 
     @property
     def immediate_referral(self) -> bool:
@@ -175,13 +176,12 @@ class Guidance:
             if _holds_facts(facts, d.all, d.any, d.none):
                 facts.add(d.key)
         levels = {t.level for t in self.triggers if not t.categories and t.applies(facts, "")}
+        ruled_out = tuple(g for g in self.groups.values() if g.ruled_out(facts, levels))
         category = next(
-            c
-            for c in self.categories
-            if c.applies(facts, "") and not self.groups[c.group].ruled_out(facts, levels)
+            c for c in self.categories if c.applies(facts, "") and self.groups[c.group] not in ruled_out
         )
         triggers = tuple(t for t in self.triggers if t.applies(facts, category.key))
-        return Suggestion(category, triggers, frozenset(facts))
+        return Suggestion(category, triggers, frozenset(facts), ruled_out)
 
 
 def _holds_facts(

@@ -255,6 +255,14 @@ def _suggestion_blocks(detail: CaseDetail) -> list[Block]:
         },
         *(_quote(s.sentence, s.source) for s in category.sources),
     ]
+    for group in suggestion.ruled_out:
+        blocks.append(
+            {
+                "type": "section",
+                "text": mrkdwn(f"*Not {escape(group.label)}*, which the policy describes as:"),
+            }
+        )
+        blocks.append(_quote(group.source.sentence, group.source.source))
     if suggestion.triggers:
         blocks.append({"type": "section", "text": mrkdwn("*Referral triggers the policy suggests:*")})
     for trigger in suggestion.triggers:
