@@ -203,3 +203,39 @@ def test_the_dsl_case_shows_the_typology_and_why_not_experimental(ctx, slack):
     assert f"*Suggested category:* {NOT_KNOWN}" in text
     assert "*Not Experimental*" in text and "willing participation" in text
     assert "Acts unusual for the young person" in text
+
+
+# --- the practice console ---------------------------------------------------------------------
+
+URGENT_AT_THE_CONSOLE = "".join(
+    [
+        "report\n1\n1\n1\n",  # understood; immediate risk: yes; a safe adult is with them
+        "2\n2,4\n15, 19\nAB\n",  # two young people, 13-15 and 18 or over, ages 15 and 19
+        "2\n1\n\n2\n\n2\n",  # another pupil told; a relationship; motive skipped; sent to one; not spreading
+        "8\n",  # concern about capacity to consent
+        "1\nTold by a friend\n",
+        "yes\nquit\n",
+    ]
+)
+
+
+def test_the_console_shows_the_same(tmp_path):
+    from tests.test_cli import ypsi
+
+    out = ypsi(["console"], tmp_path, URGENT_AT_THE_CONSOLE)
+    assert out.returncode == 0, out.stderr
+    urgent_card = out.stdout.split("== Do this now ==")[0]
+    assert f"Suggested category: {NOT_KNOWN}" in urgent_card and "Experimental" not in urgent_card
+    review = out.stdout.split("== Check and send to the DSL ==")[1].split("Sent. Your reference")[0]
+    assert "Your answers (type `back` to change any of them):" in review and "15, 19" in review
+    assert f"Points of immediate referral in the policy ({REFER_NOW}):" in review
+    for point in (
+        "A young person is at immediate risk of harm",
+        "An adult is involved",
+        "capacity to consent",
+    ):
+        assert point in review
+    for typology in ("Suggested category", "Aggravated", "Experimental", "Not yet known"):
+        assert typology not in review
+    card = out.stdout.split("Sent. Your reference")[1]
+    assert "Suggested category: Aggravated: adult involved" in card

@@ -215,8 +215,10 @@ def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     )
     screens["resume-offer"] = resume_view(SAMPLE_DRAFT.id, guidance.steps[dialogue.SHARING].title)
     screens["dsl-card"] = alert_message(SAMPLE_ALERT)
+    # Posted mid-dialogue, when "immediate risk" is answered yes: nothing else is known yet.
+    mid_dialogue = guidance.classify({dialogue.RISK: {"immediate_risk": "yes"}}).category.label
     screens["dsl-card-urgent"] = alert_message(
-        replace(SAMPLE_ALERT, urgent=True, in_progress=True), mention_dsls=True
+        replace(SAMPLE_ALERT, urgent=True, in_progress=True, category_label=mid_dialogue), mention_dsls=True
     )
     screens["teacher-receipt"] = teacher_receipt(
         SAMPLE_ALERT.reference, guidance.contacts_for("young_person")
