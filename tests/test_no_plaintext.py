@@ -161,7 +161,7 @@ def practice_console(ctx: Context, seen: list[str]) -> None:
     s = sentinels_for(ctx, "console")
     script = (
         f"report\n1\n2\n2\n2\n15, 15\n{s[('young_people', 'identifiers')]}\n"
-        f"2\n1\n2\n{s[('sharing', 'platform')]}\n2\n\n1\n{s[('account', 'account')]}\nyes\nquit\n"
+        f"2\n1\n\n2\n{s[('sharing', 'platform')]}\n2\n\n1\n{s[('account', 'account')]}\nyes\nquit\n"
     )
     out = io.StringIO()
     Console(ctx, stdin=io.StringIO(script), stdout=out, user=TEACHER).run()

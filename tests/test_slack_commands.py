@@ -11,6 +11,7 @@ from bot.listeners.flow import current_view
 from bot.views.report import review_view
 from bot.views.text import escape
 from conversations import reports
+from conversations.readable import answer_rows
 from tests.conftest import TEACHER
 from tests.slack.dialogue import walk_to_review
 
@@ -52,7 +53,7 @@ def test_every_view_respects_slack_limits_and_never_asks_for_a_file(sqlite_ctx):
         if step.key == "review":
             continue
         views.append(current_view(sqlite_ctx, reports.DraftView(**{**vars(draft), "state": step.key})))
-    views.append(review_view(draft.id, sqlite_ctx.guidance.classify({})))
+    views.append(_worst_review(sqlite_ctx.guidance, draft.id))
     keys = [f.key for s in sqlite_ctx.guidance.steps.values() for f in s.fields]
     assert len(keys) == len(set(keys))  # field keys are block ids: unique across steps
     for view in views:
@@ -64,7 +65,25 @@ def test_every_view_respects_slack_limits_and_never_asks_for_a_file(sqlite_ctx):
             if block.get("element", {}).get("type") in ("radio_buttons", "checkboxes"):
                 assert len(options) <= 10
             assert all(len(o["text"]["text"]) <= 75 for o in options)
+            assert len(block.get("text", {}).get("text", "")) <= 3000
     assert views[-1]["callback_id"] == CallbackId.REVIEW
+
+
+def _worst_review(guidance, draft_id):
+    """The review with every tick, every trigger and the longest typed text (all `&`, escaped x5)."""
+    answers = {
+        step.key: {
+            f.key: list(f.options) if f.type == "multi" else "&" * f.max_length if f.type == "text" else "yes"
+            for f in step.fields
+        }
+        for step in guidance.steps.values()
+    }
+    answers["young_people"].update(count=40, age_bands=["under_13"], ages=[4] * 40)
+    answers["sharing"]["still_spreading"] = "yes"
+    sections = answer_rows(guidance, answers, {})
+    suggestion = guidance.classify(answers)
+    assert len(suggestion.referral_points) == 7
+    return review_view(draft_id, suggestion, sections)
 
 
 def test_escape_defuses_mentions_and_links():
