@@ -16,14 +16,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bot.bootstrap import build_context, keyring_for
+from bot.bootstrap import build_context, configured, database_status, keyring_for
 from bot.config import Settings, load_settings
 from bot.console import Console
 from bot.practice_clock import SimulatedClock, render
 from conversations import audit, keys, retention
 from conversations import reminders as reminder_rules
+from conversations.academies import Academies
 from conversations.calendar import LONDON
-from conversations.context import Context
 from conversations.crypto import SETTING, new_key
 from conversations.errors import ConfigError, NotFound
 from conversations.export import FORMATS, export_case
@@ -221,22 +221,30 @@ def case_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def check_config(settings: Settings, args: argparse.Namespace) -> int:
-    """Validate everything and say what was checked."""
-    ctx = build_context(settings, practice=not settings.slack_enabled)
-    names = ", ".join(a.name for a in ctx.academies.all())
-    print(
-        f"ok: {len(ctx.academies.all())} academies ({names}); database {ctx.db.engine.dialect.name} migrated"
-    )
-    return check_slack_channels(ctx, settings) if settings.slack_enabled else 0
+    """Validate everything and say what was checked, changing nothing in the database."""
+    academies, keyring = configured(settings, practice=not settings.slack_enabled)
+    names = ", ".join(a.name for a in academies.all())
+    db, pending = database_status(settings, keyring)
+    if db is None:
+        state = "not created yet (`ypsi db upgrade` or `ypsi run` creates it)"
+    elif pending:
+        state = f"{len(pending)} migrations to apply (`ypsi db upgrade`, or `ypsi run` at start-up)"
+    else:
+        state = "up to date"
+    dialect = db.engine.dialect.name if db else "sqlite"
+    print(f"ok: {len(academies.all())} academies ({names}); database {dialect} {state}")
+    if not settings.slack_enabled:
+        return 0
+    return check_slack_channels(academies, settings)
 
 
-def check_slack_channels(ctx: Context, settings: Settings) -> int:
+def check_slack_channels(academies: Academies, settings: Settings) -> int:
     """Ask Slack whether each DSL channel is private with ypsi-bot in it; 1 if any is not."""
     from bot.alerts import channel_problems
     from bot.app import web_client
 
     try:
-        problems = channel_problems(ctx, web_client(settings))
+        problems = channel_problems(academies, web_client(settings))
     except OSError as exc:
         raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
     for line in problems:

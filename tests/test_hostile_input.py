@@ -719,7 +719,9 @@ def test_opening_step_metadata_counts_only_when_exactly_empty(world, probe):
     opening = step_callback(next(iter(world.ctx.guidance.steps)))
     answer = {"understood": {"understood": {"type": "radio_buttons", "selected_option": {"value": "yes"}}}}
     for meta in ["", " ", "\u200b", "null"]:
-        payload = view_payload("view_submission", opening, "placeholder", answer, {"id": TEACHER, "team_id": TEAM})
+        payload = view_payload(
+            "view_submission", opening, "placeholder", answer, {"id": TEACHER, "team_id": TEAM}
+        )
         payload = mangle(payload, "view.private_metadata", meta)
         assert is_opening(world, payload) is (meta == "")
         probe.send(
