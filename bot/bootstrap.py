@@ -92,6 +92,13 @@ def secrets_of(settings: Settings) -> list[str]:
     return [settings.bot_token, settings.signing_secret, settings.app_token, *keys]
 
 
+def keys_in_use(settings: Settings, *, practice: bool) -> str:
+    """The keys as configured (`kid:base64key,…`): the setting, else the practice key file, else ""."""
+    if settings.encryption_keys or not practice or not PRACTICE_KEY_FILE.exists():
+        return settings.encryption_keys
+    return PRACTICE_KEY_FILE.read_text().strip()
+
+
 def keyring_for(settings: Settings, *, practice: bool) -> Keyring:
     """The configured keys; the practice console makes and keeps its own in ypsi.key."""
     if settings.encryption_keys:
