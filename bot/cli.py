@@ -103,7 +103,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def console(settings: Settings, args: argparse.Namespace) -> int:
     """The practice console on the configured database (default: the local ypsi.db)."""
-    return Console(build_context(settings, practice=True, clock=SimulatedClock())).run()
+    clock = SimulatedClock()
+    ctx = build_context(settings, practice=True, clock=clock)
+    clock.keep_in(ctx.db)
+    return Console(ctx).run()
 
 
 def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
