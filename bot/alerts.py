@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.views.alerts import alert_message
 from bot.views.text import CHANNEL_FALLBACK
 from conversations import routing
+from conversations.academies import Academies
 from conversations.context import Context
 from conversations.routing import Alert
 
@@ -38,10 +39,10 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
     return None
 
 
-def channel_problems(ctx: Context, client: WebClient) -> list[str]:
+def channel_problems(academies: Academies, client: WebClient) -> list[str]:
     """One line per academy whose DSL channel cannot be used (for `ypsi check-config`)."""
     lines = []
-    for academy in ctx.academies.all():
+    for academy in academies.all():
         problem = channel_problem(client, academy.dsl_channel)
         if problem:
             lines.append(

@@ -21,7 +21,7 @@ log = logging.getLogger("ypsi.slack")
 
 # Listeners ack first and then post to Slack (alerts, DMs). With process_before_response=False
 # bolt returns the ack while the listener carries on in a thread; True would hold every
-# response until those posts finished (measured numbers in notes/issue-3.md).
+# response until those posts finished (measured numbers in docs/decisions/0002-slack-adapter.md).
 PROCESS_BEFORE_RESPONSE = False
 
 

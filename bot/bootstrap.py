@@ -7,6 +7,9 @@ import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.logs import configure_logging
@@ -14,16 +17,18 @@ from conversations import keys, reminders
 from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
 from conversations.crypto import SETTING, Keyring, new_key
-from conversations.db import Database, upgrade
+from conversations.db import Database, pending_migrations, upgrade
 from conversations.errors import ConfigError
 from conversations.policy import load_guidance
 
 PRACTICE_KEY_FILE = Path("ypsi.key")
+T = TypeVar("T")
 
 
 def academies_for(settings: Settings, *, practice: bool) -> Academies:
-    """The configured academies; the practice console falls back to a demo academy."""
-    if practice and not settings.academies_file.exists():
+    """The configured academies; the practice console falls back to a demo academy when no file
+    was named and the default one is absent."""
+    if practice and not settings.academies_file_named and not settings.academies_file.exists():
         return DEMO
     return load_academies(settings.academies_file)
 
@@ -33,35 +38,65 @@ def build_context(
     *,
     practice: bool = False,
     clock: Callable[[], datetime] = system_clock,
-    migrate: bool = True,
 ) -> Context:
-    """Set up logging, connect and (by default) migrate the database, load academies and guidance.
+    """Set up logging, connect and migrate the database, load academies and guidance.
 
     The practice console logs warnings only: it is interactive, and its person reads stdout.
     """
+    academies, keyring = configured(settings, practice=practice)
+    db = Database.connect(settings.database_url, keyring)
+    _one_line_database_errors(upgrade, db)
+    keys.check(db, keyring)
+    return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
+
+
+def configured(settings: Settings, *, practice: bool) -> tuple[Academies, Keyring]:
+    """Logging on, the academies (with their reminder overrides) and the keys, all checked."""
     configure_logging(logging.WARNING if practice else logging.INFO, secrets_of(settings))
     academies = academies_for(settings, practice=practice)
     reminders.policy().check(academies.all())
-    keyring = keyring_for(settings, practice=practice)
-    db = Database.connect(settings.database_url, keyring)
-    if migrate:
-        try:
-            upgrade(db.engine)
-        except ConfigError:
-            raise
-        except Exception as exc:  # any driver error: report it as one line
-            raise ConfigError(
-                f"DATABASE_URL: cannot open or migrate the database ({exc.__class__.__name__}: "
-                f"{str(exc).splitlines()[0][:160]})"
-            ) from None
-    keys.check(db, keyring)
-    return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
+    return academies, keyring_for(settings, practice=practice)
+
+
+def database_status(settings: Settings, keyring: Keyring) -> tuple[Database | None, list[str]]:
+    """The database as it is, changing nothing: (None, []) when its SQLite file does not exist
+    yet, else the connection and the migrations still to apply."""
+    url = settings.database_url
+    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    if path is not None and not path.exists():
+        if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+            raise ConfigError(f"DATABASE_URL: cannot create the SQLite file {path} (no such writable folder)")
+        return None, []
+    db = Database.connect(url, keyring)
+    pending = _one_line_database_errors(pending_migrations, db)
+    if not pending:
+        keys.check(db, keyring)
+    return db, pending
+
+
+def _one_line_database_errors(step: Callable[[Engine], T], db: Database) -> T:
+    try:
+        return step(db.engine)
+    except ConfigError:
+        raise
+    except Exception as exc:  # any driver error: report it as one line
+        raise ConfigError(
+            f"DATABASE_URL: cannot open or migrate the database ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0][:160]})"
+        ) from None
 
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every configured secret, for the log filter to mask wherever one turns up."""
     keys = [item.partition(":")[2] for item in settings.encryption_keys.split(",")]
     return [settings.bot_token, settings.signing_secret, settings.app_token, *keys]
+
+
+def keys_in_use(settings: Settings, *, practice: bool) -> str:
+    """The keys as configured (`kid:base64key,…`): the setting, else the practice key file, else ""."""
+    if settings.encryption_keys or not practice or not PRACTICE_KEY_FILE.exists():
+        return settings.encryption_keys
+    return PRACTICE_KEY_FILE.read_text().strip()
 
 
 def keyring_for(settings: Settings, *, practice: bool) -> Keyring:

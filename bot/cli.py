@@ -16,15 +16,15 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bot.bootstrap import build_context, keyring_for
+from bot.bootstrap import build_context, configured, database_status, keyring_for, keys_in_use
 from bot.config import Settings, load_settings
 from bot.console import Console
 from bot.practice_clock import SimulatedClock, render
 from conversations import audit, keys, retention
 from conversations import reminders as reminder_rules
+from conversations.academies import Academies
 from conversations.calendar import LONDON
-from conversations.context import Context
-from conversations.crypto import SETTING, new_key
+from conversations.crypto import SETTING, Keyring, new_key, unused_id
 from conversations.errors import ConfigError, NotFound
 from conversations.export import FORMATS, export_case
 from conversations.reminder_messages import ReminderMessage
@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     key = sub.add_parser("keys", help="encryption keys").add_subparsers(required=True, metavar="ACTION")
     new = key.add_parser("new", help=f"print a fresh key for {SETTING}")
-    new.add_argument("--id", default=date.today().strftime("k%Y%m%d"), help="the key id (default: today)")
+    new.add_argument("--id", help="the key id (default: today's date, e.g. k20261129, made unique)")
     new.set_defaults(handler=keys_new)
     key.add_parser("rotate", help="re-encrypt stored data with the first (current) key").set_defaults(
         handler=keys_rotate
@@ -103,7 +103,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 def console(settings: Settings, args: argparse.Namespace) -> int:
     """The practice console on the configured database (default: the local ypsi.db)."""
-    return Console(build_context(settings, practice=True, clock=SimulatedClock())).run()
+    clock = SimulatedClock()
+    ctx = build_context(settings, practice=True, clock=clock)
+    clock.keep_in(ctx.db)
+    return Console(ctx).run()
 
 
 def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -153,10 +156,18 @@ def db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def keys_new(settings: Settings, args: argparse.Namespace) -> int:
-    """Print a fresh key as the line to put in .env, ahead of any keys already there."""
-    line = ",".join(k for k in (new_key(args.id), settings.encryption_keys) if k)
-    print(f"{SETTING}={line}")
-    print("Put this line in .env, restart, then run `ypsi keys rotate`.", file=sys.stderr)
+    """Print the whole settings line: a fresh key first, then every key in use (the practice key too)."""
+    in_use = keys_in_use(settings, practice=not settings.slack_enabled)
+    held = list(Keyring.parse(in_use).keys) if in_use else []
+    if args.id and args.id in held:
+        raise ConfigError(f"key id '{args.id}' is already in use: choose another --id, or leave it out")
+    kid = args.id or unused_id(date.today().strftime("k%Y%m%d"), held)
+    print(f"{SETTING}={','.join(filter(None, [new_key(kid), in_use]))}")
+    print(
+        f"Replace the {SETTING} line in .env with this one (it keeps every key in use), restart, then "
+        "run `ypsi keys rotate`: it says which old keys may then be removed.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -170,6 +181,11 @@ def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     if done.audit_keys:
         held = ", ".join(f"'{kid}' ({n} values)" for kid, n in sorted(done.audit_keys.items()))
         print(f"Audit events are append-only and keep keys {held}: leave them in {SETTING}.")
+    if done.retirable:
+        names = ", ".join(f"'{kid}'" for kid in done.retirable)
+        print(f"No stored value needs {names} any more: you may remove it from {SETTING}.")
+    else:
+        print(f"Every other key in {SETTING} is still needed.")
     return 0
 
 
@@ -221,22 +237,30 @@ def case_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def check_config(settings: Settings, args: argparse.Namespace) -> int:
-    """Validate everything and say what was checked."""
-    ctx = build_context(settings, practice=not settings.slack_enabled)
-    names = ", ".join(a.name for a in ctx.academies.all())
-    print(
-        f"ok: {len(ctx.academies.all())} academies ({names}); database {ctx.db.engine.dialect.name} migrated"
-    )
-    return check_slack_channels(ctx, settings) if settings.slack_enabled else 0
+    """Validate everything and say what was checked, changing nothing in the database."""
+    academies, keyring = configured(settings, practice=not settings.slack_enabled)
+    names = ", ".join(a.name for a in academies.all())
+    db, pending = database_status(settings, keyring)
+    if db is None:
+        state = "not created yet (`ypsi db upgrade` or `ypsi run` creates it)"
+    elif pending:
+        state = f"{len(pending)} migrations to apply (`ypsi db upgrade`, or `ypsi run` at start-up)"
+    else:
+        state = "up to date"
+    dialect = db.engine.dialect.name if db else "sqlite"
+    print(f"ok: {len(academies.all())} academies ({names}); database {dialect} {state}")
+    if not settings.slack_enabled:
+        return 0
+    return check_slack_channels(academies, settings)
 
 
-def check_slack_channels(ctx: Context, settings: Settings) -> int:
+def check_slack_channels(academies: Academies, settings: Settings) -> int:
     """Ask Slack whether each DSL channel is private with ypsi-bot in it; 1 if any is not."""
     from bot.alerts import channel_problems
     from bot.app import web_client
 
     try:
-        problems = channel_problems(ctx, web_client(settings))
+        problems = channel_problems(academies, web_client(settings))
     except OSError as exc:
         raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
     for line in problems:

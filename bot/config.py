@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dotenv import load_dotenv
+from dotenv.parser import parse_stream
 
 from conversations.errors import ConfigError
 from conversations.retention import DEFAULT_FILE as DEFAULT_RETENTION_FILE
 
 DEFAULT_DATABASE_URL = "sqlite:///ypsi.db"
 DEFAULT_ACADEMIES_FILE = "academies.toml"
+# SQLAlchemy URL schemes of the two databases the product supports, with the driver it installs.
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class Settings:
     port: int
     encryption_keys: str = ""
     retention_file: Path = DEFAULT_RETENTION_FILE
+    # Named by YPSI_ACADEMIES_FILE rather than the default: then it must exist, even to practise.
+    academies_file_named: bool = False
 
     @property
     def slack_enabled(self) -> bool:
@@ -42,11 +47,13 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read `.env` then the environment (the environment wins) and validate every value."""
     if env is None:
-        load_dotenv(Path.cwd() / ".env", override=False)
+        _load_env_file(Path.cwd() / ".env")
         env = os.environ
+    academies_file = env.get("YPSI_ACADEMIES_FILE", "").strip()
     settings = Settings(
-        database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
-        academies_file=Path(env.get("YPSI_ACADEMIES_FILE", "").strip() or DEFAULT_ACADEMIES_FILE),
+        database_url=_database_url(env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL),
+        academies_file=Path(academies_file or DEFAULT_ACADEMIES_FILE),
+        academies_file_named=bool(academies_file),
         bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
         signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
         app_token=env.get("SLACK_APP_TOKEN", "").strip(),
@@ -57,6 +64,37 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     _check_slack(settings)
     return settings
+
+
+def _load_env_file(path: Path) -> None:
+    """Load `.env`, refusing a line python-dotenv cannot parse (it would only warn and skip it)."""
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            if binding.error:
+                raise ConfigError(
+                    f"{path.name} line {binding.original.line}: not a NAME=value setting; "
+                    "fix or remove it (see .env.example)"
+                )
+    load_dotenv(path, override=False)
+
+
+def _database_url(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        return value  # not a URL at all: make_engine names it with the accepted forms
+    if scheme not in DATABASE_SCHEMES:
+        raise ConfigError(
+            f"DATABASE_URL scheme '{scheme}' is not supported: use sqlite:///ypsi.db "
+            "or postgresql+psycopg://user@host/dbname"
+        )
+    if scheme == "sqlite" and rest in ("", "/", "/:memory:"):
+        raise ConfigError(
+            "DATABASE_URL is an in-memory SQLite database, lost when the process stops: "
+            "use a file, e.g. sqlite:///ypsi.db"
+        )
+    return value
 
 
 def _api_url(value: str) -> str:

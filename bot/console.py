@@ -7,9 +7,9 @@ at once and keeps the draft: `report` resumes it next time.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from bot.practice_clock import clock_command, press_command, remind_command
 from bot.views.text import REFER_NOW
@@ -17,12 +17,13 @@ from conversations import casework, readable, reports
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
-from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised
-from conversations.policy import Field, Rule, Step
-from conversations.questions import Raw
-from conversations.routing import Alert
+from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised, NotFound
+from conversations.policy import Field, Rule
+from conversations.questions import Raw, check_field
+from conversations.routing import ACTION_LABELS, Alert
 from state_machines import report as dialogue
 
+T = TypeVar("T")
 TEAM = "T0PRACTICE0"
 TEACHER = "U0PRACTICE0"
 HELP = """Commands:
@@ -31,12 +32,14 @@ HELP = """Commands:
   status        your reports and where they are
   dsl           act as the academy's DSL      teacher   act as the member of staff
   cases         (DSL) open cases, what is due  ack REF   (DSL) acknowledge a case
-  open REF      (DSL) the full case record     decide REF [KEY]  (DSL) record a decision
+  open REF      (DSL) the full case record     decide REF  (DSL) the decisions possible now
+  decide REF KEY  (DSL) record that decision
   close REF     (DSL) close a case             reopen REF  (DSL) reopen a closed case
   clock +2h     move simulated time (also `clock monday 08:00`) and see the reminders that fire
   press ...     press a reminder's button      remind REF  (DSL) send the deletion check
   help          this list                      quit      leave (your draft is kept)
-While answering: type `back` for the previous step, `cancel` to discard, `save` to stop."""
+While answering: Enter keeps the answer shown in [brackets]; `back` goes to the previous step,
+`save` (or `quit`) keeps your report for later, `cancel` discards it (after you confirm)."""
 
 
 class EndOfInput(Exception):
@@ -44,10 +47,26 @@ class EndOfInput(Exception):
 
 
 class LeaveDialogue(Exception):
-    """The person typed `save` or `back`/`cancel` mid-step; `command` says which."""
+    """The person typed `save`, `quit`, `back` or `cancel` mid-step; `command` says which."""
 
     def __init__(self, command: str) -> None:
         self.command = command
+
+
+class Quit(Exception):
+    """The person typed `quit` in the middle of something: leave once it is saved."""
+
+
+# What each command needs after it, for the line shown when it is missing.
+NEEDS_REFERENCE = {
+    "ack": "acknowledge",
+    "open": "open",
+    "decide": "record a decision on",
+    "close": "close",
+    "reopen": "reopen",
+    "remind": "send the deletion check of",
+}
+LEAVE_WORDS = ("back", "cancel", "save", "quit", "exit")
 
 
 @dataclass
@@ -69,6 +88,8 @@ class Console:
                 if line in ("quit", "exit"):
                     return 0
                 self.dispatch(line)
+        except Quit:
+            return 0
         except EndOfInput:
             self.say("\nBye. Any unfinished report is saved: type `report` to resume it.")
             return 0
@@ -97,14 +118,31 @@ class Console:
         if handler is None:
             self.say(f"Unknown command `{word}`. Type `help` for the list.")
             return
+        if word in NEEDS_REFERENCE and not arg.strip():
+            self.say(
+                f"Type `{word}` and the case reference, e.g. `{word} YPSI-2026-0001`, to "
+                f"{NEEDS_REFERENCE[word]} it. `cases` lists the open cases."
+            )
+            return
         try:
             handler()
-        except NotAuthorised:
-            self.say("You are not authorised to see that. Switch role with `dsl`.")
+        except (NotFound, NotAuthorised):
+            self.say(self.refused(word, arg.split()[0] if arg.split() else ""))
         except NotAllowedNow as exc:
-            self.say(f"Sorry: {exc}" + "".join(f"\n  - {m}" for m in exc.missing))
+            self.say(str(exc) + "".join(f"\n  - {m}" for m in exc.missing))
         except ConversationError as exc:
-            self.say(f"Sorry: {exc}")
+            self.say(f"Sorry, that did not work: {exc}")
+
+    def refused(self, word: str, reference: str) -> str:
+        """Why a case command found nothing, and what to type instead."""
+        if self.role != "dsl" and word in NEEDS_REFERENCE:
+            return "Only the DSL team can do that: type `dsl` to act as the academy's DSL."
+        if word in NEEDS_REFERENCE:
+            return (
+                f"There is no case {reference.upper()} in your academies: check the reference "
+                "(`cases` lists the open ones)."
+            )
+        return "You are not authorised to see that. Switch role with `dsl`."
 
     # --- the teacher's dialogue -----------------------------------------------------------
 
@@ -125,40 +163,72 @@ class Console:
                     return
 
     def step(self, draft: reports.DraftView) -> reports.DraftView:
-        """Ask one step's questions and save the answers; re-ask on a validation error."""
+        """Ask one step's questions, each checked as it is typed, and save the answers; a problem
+        found only when the step is saved re-asks just the fields concerned."""
         step = self.ctx.guidance.steps[draft.state]
         self.say(f"\n== {step.title} ==")
         if step.intro:
             self.say(step.intro.replace("*", ""))
-        raw = {f.key: self.field(f, draft.choices.get(f.key) or f.options) for f in step.fields}
-        try:
-            outcome = reports.answer(self.ctx, draft.id, self.user, raw)
-        except InvalidAnswer as exc:
-            for key, message in exc.errors.items():
-                self.say(f"  ! {_label(step, key)}: {message}")
-            return draft
+        given = draft.answers.get(step.key, {})
+        defaults = {f.key: _as_raw(f, given[f.key]) for f in step.fields if given.get(f.key) is not None}
+        outcome = self.fill(
+            step.fields,
+            lambda f: draft.choices.get(f.key) or f.options,
+            defaults,
+            lambda raw: reports.answer(self.ctx, draft.id, self.user, raw),
+        )
         if outcome.urgent_alert is not None:
             self.show_alert(outcome.urgent_alert, "now, before the rest of the report")
             self.show_contacts("emergency")
         return outcome.draft
 
-    def field(self, f: Field, options: dict[str, str]) -> Raw:
-        """Ask for one field, translating numbered choices into option keys."""
-        hint = " (optional, Enter to skip)" if f.optional else ""
+    def fill(
+        self,
+        fields: tuple[Field, ...],
+        options_of: Callable[[Field], dict[str, str]],
+        defaults: dict[str, Raw],
+        save: Callable[[dict[str, Raw]], T],
+    ) -> T:
+        """Ask every field, then save; on InvalidAnswer re-ask only the fields named, keeping the
+        other answers (and showing the refused ones as defaults)."""
+        raw = dict(defaults)
+        asking = list(fields)
+        while True:
+            for f in asking:
+                raw[f.key] = self.field(f, options_of(f), raw.get(f.key))
+            try:
+                return save(raw)
+            except InvalidAnswer as exc:
+                for key, message in exc.errors.items():
+                    self.say(f"  ! {_label(fields, key)}: {message}")
+                asking = [f for f in fields if f.key in exc.errors] or list(fields)
+
+    def field(self, f: Field, options: dict[str, str], default: Raw = None) -> Raw:
+        """Ask for one field until its answer is acceptable on its own; Enter keeps `default`."""
         if f.hint:
             self.say(f"  ({f.hint})")
         if f.type in ("choice", "multi"):
-            keys = list(options)
-            for i, key in enumerate(keys, start=1):
+            for i, key in enumerate(options, start=1):
                 self.say(f"  {i}. {options[key]}")
-            many = " numbers separated by commas" if f.type == "multi" else " a number"
-            while True:
-                line = self.prompt(f"{f.label} -{many}{hint}: ")
-                picked = _pick(line, keys)
-                if picked is not None:
-                    return picked if f.type == "multi" else (picked[0] if picked else "")
-                self.say(f"  ! Please enter{many} from 1 to {len(keys)}.")
-        return self.prompt(f"{f.label}{hint}: ")
+        while True:
+            line = self.prompt(f"{f.label}{self.hint(f, options, default)}: ")
+            if not line and default not in (None, "", []):
+                return default
+            raw, problem = _read(f, line, list(options))
+            problem = problem or check_field(f, raw, options, now=self.ctx.clock())
+            if problem is None:
+                return raw
+            self.say(f"  ! {problem}")
+
+    def hint(self, f: Field, options: dict[str, str], default: Raw) -> str:
+        """What to type, and what Enter keeps."""
+        how = {
+            "choice": " - type one number" if len(options) > 1 else " - type 1",
+            "multi": " - type numbers separated by commas",
+        }.get(f.type, TYPE_HINTS.get(f.type, ""))
+        if default not in (None, "", []):
+            return f"{how} [Enter: {_shown(f, default, options, self.user)}]"
+        return how + (" (optional, Enter to skip)" if f.optional else "")
 
     def review(self, draft: reports.DraftView) -> reports.DraftView:
         """Show the answers and the points the policy raises (not the typology); send, back or discard."""
@@ -198,7 +268,7 @@ class Console:
                 self.say(f'    "{source.sentence}" ({source.source})')
 
     def leave(self, draft: reports.DraftView, command: str) -> reports.DraftView | None:
-        """Handle back / cancel / save typed at a prompt."""
+        """Handle back / cancel / save / quit typed at a prompt."""
         try:
             if command == "back":
                 return reports.back(self.ctx, draft.id, self.user)
@@ -206,10 +276,16 @@ class Console:
             self.say("  ! This is the first step.")
             return draft
         if command == "cancel":
+            sure = self.ask("Discard this report and every answer in it? (yes / no): ").strip().lower()
+            if sure not in ("yes", "y"):
+                self.say("Kept. Carrying on where you were.")
+                return draft
             reports.cancel(self.ctx, draft.id, self.user)
             self.say("Report discarded.")
             return None
-        self.say("Saved. Type `report` to carry on later.")
+        self.say("Your report is saved: type `report` to carry on where you left it.")
+        if command in ("quit", "exit"):
+            raise Quit
         return None
 
     # --- what the DSL channel would see ---------------------------------------------------
@@ -261,7 +337,25 @@ class Console:
 
     def acknowledge(self, reference: str) -> None:
         """Acknowledge a case as the DSL."""
-        outcome = casework.record_decision(self.ctx, reference.upper(), self.user, "acknowledged", {})
+        reference = reference.upper()
+        try:
+            outcome = casework.record_decision(self.ctx, reference, self.user, "acknowledged", {})
+        except NotAllowedNow:
+            owner = next(
+                (r.owner_id for r in casework.dsl_overview(self.ctx, self.user) if r.reference == reference),
+                None,
+            )
+            if owner == self.user:
+                self.say(f"{reference} is already yours. `open {reference}` shows what is due.")
+            elif owner:
+                self.say(
+                    f"{reference} has already been picked up by <@{owner}>: `open {reference}` shows more."
+                )
+            else:
+                self.say(
+                    f"{reference} is not waiting to be acknowledged. `open {reference}` shows where it is."
+                )
+            return
         self.say(f"{outcome.reference} acknowledged: you own it. The reporter is told.")
         self.show_outcome(outcome)
 
@@ -279,54 +373,51 @@ class Console:
             key = self.pick_decision(reference)
             if not key:
                 return
+        available, _ = casework.decisions_now(self.ctx, reference, self.user)
+        if key not in load_decisions().by_key:
+            keys = ", ".join(d.key for d in available) or "none"
+            self.say(
+                f"There is no decision `{key}`. Possible now on {reference}: {keys} (`decide {reference}`)."
+            )
+            return
         form = casework.decision_form(self.ctx, reference, self.user, key)
         self.say(f"\n== {form.decision.title} ({reference}) ==")
         if form.decision.intro:
             self.say(form.decision.intro)
-        while True:
-            try:
-                raw = {f.key: self.decision_field(form, f) for f in form.decision.fields}
-                outcome = casework.record_decision(self.ctx, reference, self.user, key, raw)
-            except LeaveDialogue:
-                self.say("Nothing recorded.")
-                return
-            except InvalidAnswer as exc:
-                for field_key, message in exc.errors.items():
-                    self.say(f"  ! {_label(form.decision.form, field_key)}: {message}")
-                continue
-            break
+        defaults = {k: v for k, v in form.defaults.items() if v not in (None, "")}
+        try:
+            outcome = self.fill(
+                form.decision.fields,
+                lambda f: form.choices.get(f.key) or f.options,
+                defaults,
+                lambda raw: casework.record_decision(self.ctx, reference, self.user, key, raw),
+            )
+        except LeaveDialogue:
+            self.say("Nothing recorded.")
+            return
         self.say(f"Recorded: {outcome.title}. Status: {outcome.status_label}.")
         self.show_outcome(outcome)
 
     def pick_decision(self, reference: str) -> str:
-        """List the decisions possible now (and those not yet possible, with why); return the pick."""
+        """List the decisions possible now with their keys (and those not yet possible, with why);
+        return the one picked by number or key, or "" for none."""
         available, blocked = casework.decisions_now(self.ctx, reference, self.user)
         for i, decision in enumerate(available, start=1):
-            self.say(f"  {i}. {decision.title}")
+            self.say(f"  {i}. {decision.title}   (`decide {reference} {decision.key}`)")
         for b in blocked:
             self.say(f"  -  {b.decision.title}: not yet ({'; '.join(b.missing)})")
-        line = self.ask("Which decision? (a number, or Enter for none): ").strip()
-        picked = _pick(line, [d.key for d in available]) if line else None
-        if not picked or len(picked) != 1:
-            self.say("Nothing recorded.")
-            return ""
-        return picked[0]
-
-    def decision_field(self, form: casework.DecisionForm, f: Field) -> Raw:
-        """Ask one field of a decision; Enter takes the default shown."""
-        options = form.choices.get(f.key) or f.options
-        default = form.defaults.get(f.key, "")
-        if f.type in ("choice", "multi"):
-            if default:
-                self.say(f"  (Enter: {options.get(default, default)})")
-            return self.field(f, options)
-        hint = TYPE_HINTS.get(f.type, "")
-        shown = "you" if default == self.user else default
-        if default:
-            hint += f" [Enter: {shown}]"
-        elif f.optional:
-            hint += " (optional, Enter to skip)"
-        return self.prompt(f"{f.label}{hint}: ")
+        keys = [d.key for d in available]
+        while True:
+            line = self.ask("Which decision? (its number or key, or Enter for none): ").strip()
+            if not line:
+                self.say("Nothing recorded.")
+                return ""
+            if line in keys:
+                return line
+            picked = _pick(line, keys)
+            if picked and len(picked) == 1:
+                return picked[0]
+            self.say(f"  ! Type one number from 1 to {len(keys)}, a key shown, or Enter for none.")
 
     def show_outcome(self, outcome: casework.DecisionOutcome) -> None:
         """What follows a recorded decision: the reporter's message and the card update."""
@@ -350,9 +441,9 @@ class Console:
         return line.rstrip("\n")
 
     def prompt(self, prompt: str) -> str:
-        """Read an answer; `back`, `cancel` and `save` leave the step."""
+        """Read an answer; `back`, `cancel`, `save` and `quit` leave the step."""
         line = self.ask(prompt).strip()
-        if line in ("back", "cancel", "save"):
+        if line in LEAVE_WORDS:
             raise LeaveDialogue(line)
         return line
 
@@ -362,27 +453,26 @@ class Console:
 
 
 def alert_lines(alert: Alert) -> list[str]:
-    """The card's lines as plain text (the console's rendering of the Block Kit card)."""
+    """The card's lines as plain text, from the same data as the Slack card: status, urgency,
+    flags and the buttons that apply now."""
     lines = [
         f"{'URGENT: ' if alert.urgent else ''}YPSI concern {alert.reference} at {alert.academy_name}",
-        f"Status: {alert.status_label}" + (" (report still being completed)" if alert.in_progress else ""),
+        f"Urgency: {'Urgent' if alert.urgent else 'Normal'}",
+        f"Status: {alert.status_text}",
         f"Suggested category: {alert.category_label}",
         f"Reported by <@{alert.reporter_id}> at {_when(alert.reported_at)}",
+        *alert.flags,
     ]
-    if alert.immediate_referral:
-        lines.insert(2, "Immediate referral indicated (the DSL decides)")
-    if alert.under_13:
-        lines.insert(2, "A young person under 13 is involved")
     if alert.owner_id:
         lines.append(f"Owner: <@{alert.owner_id}>")
-    lines.append("[Acknowledge] [Open case]")
+    lines.append(" ".join(f"[{ACTION_LABELS[action]}]" for action in alert.actions))
     return lines
 
 
 TYPE_HINTS = {
     "date": " (YYYY-MM-DD)",
     "datetime": " (YYYY-MM-DD HH:MM, UK time)",
-    "user": " (a Slack user id, e.g. U0DEMODSL00)",
+    "user": " (a member of staff's Slack id, like U0123ABCDEF)",
     "names": " (pseudonyms or initials, separated by commas)",
 }
 
@@ -438,8 +528,41 @@ def _pick(line: str, keys: list[str]) -> list[str] | None:
     return [keys[int(p) - 1] for p in parts]
 
 
-def _label(step: Step, key: str) -> str:
-    return next((f.label for f in step.fields if f.key == key), key)
+def _read(f: Field, line: str, keys: list[str]) -> tuple[Raw, str | None]:
+    """A typed line as the raw answer of `f` (numbers become option keys), or why it cannot be."""
+    if f.type not in ("choice", "multi"):
+        return line, None
+    picked = _pick(line, keys)
+    only = "1" if len(keys) == 1 else f"one number from 1 to {len(keys)}"
+    if f.type == "multi":
+        return (
+            picked,
+            None if picked is not None else f"Type numbers from 1 to {len(keys)}, separated by commas.",
+        )
+    if picked is None or len(picked) > 1:
+        return None, f"Type {only}: this question takes one answer."
+    return (picked[0] if picked else ""), None
+
+
+def _as_raw(f: Field, value: Any) -> Raw:
+    """A stored answer as it would be typed (option keys stay keys)."""
+    if f.type in ("choice", "multi"):
+        return value
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _shown(f: Field, raw: Raw, options: dict[str, str], me: str) -> str:
+    if f.type == "choice" and isinstance(raw, str):
+        return options.get(raw, raw)
+    if f.type == "multi" and isinstance(raw, list):
+        return ", ".join(options.get(k, k) for k in raw)
+    return "you" if raw == me else str(raw)
+
+
+def _label(fields: tuple[Field, ...], key: str) -> str:
+    return next((f.label for f in fields if f.key == key), key)
 
 
 def _when(moment) -> str:  # type: ignore[no-untyped-def]

@@ -25,6 +25,9 @@ TOKEN = re.compile(r"\b(?:xox[a-z]|xapp)-[A-Za-z0-9-]+")
 SIGNATURE = re.compile(r"\bv0=[0-9a-f]{16,}")
 BODY = re.compile(r"\{.*\}", re.DOTALL)
 MAX_MESSAGE = 500
+# A configured secret shorter than this is not masked: replacing a one-letter "secret" would
+# mangle every word containing it, and no real Slack secret or key is anywhere near this short.
+MIN_SECRET = 8
 HANDLER_NAME = "ypsi"
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -35,7 +38,7 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = tuple(s for s in secrets if s)
+        self.secrets = tuple(s for s in secrets if len(s) >= MIN_SECRET)
 
     def filter(self, record: logging.LogRecord) -> bool:
         own = record.name.split(".")[0] in OWN

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from conversations import cases, reminder_actions
+from conversations import cases, practice, reminder_actions
 from conversations.calendar import LONDON
 from conversations.context import Context, system_clock
+from conversations.db import Database
 from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
 from conversations.runner import Runner
 
@@ -28,16 +29,25 @@ USAGE = "Use e.g. `clock +2h`, `clock +30m`, `clock +1d`, `clock monday 08:00` o
 
 @dataclass
 class SimulatedClock:
-    """The system clock plus an offset the person moves forward."""
+    """The system clock plus an offset the person moves forward, kept in the practice database
+    once `keep_in` names it (so a restart resumes the simulated time)."""
 
     offset: timedelta = field(default_factory=timedelta)
+    db: Database | None = None
 
     def __call__(self) -> datetime:
         return system_clock() + self.offset
 
+    def keep_in(self, db: Database) -> None:
+        """Resume the offset stored in `db`, and store every later move there."""
+        self.db = db
+        self.offset = max(self.offset, practice.clock_offset(db))
+
     def move_to(self, moment: datetime) -> None:
         """Jump forward to `moment` (never backwards)."""
         self.offset += max(moment - self(), timedelta())
+        if self.db is not None:
+            practice.keep_clock_offset(self.db, self.offset)
 
 
 def target(arg: str, now: datetime) -> datetime | None:

@@ -51,13 +51,6 @@ def summary(case: Case) -> CaseSummary:
     )
 
 
-def reports_of(ctx: Context, user_id: str) -> list[CaseSummary]:
-    """The caller's own reports, newest first."""
-    with ctx.db.unit_of_work() as uow:
-        rows = uow.session.scalars(select(Case).where(Case.reporter_id == user_id).order_by(Case.id.desc()))
-        return [summary(c) for c in rows]
-
-
 def open_cases(ctx: Context, user_id: str) -> list[CaseSummary]:
     """Open cases of the academies whose safeguarding team the caller is on, oldest first."""
     keys = [a.key for a in ctx.academies.dsl_of(user_id)]

@@ -16,7 +16,9 @@ import binascii
 import json
 import os
 import re
+import string
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,8 @@ class Keyring:
             kid, sep, encoded = item.partition(":")
             if not sep or not KEY_ID.match(kid):
                 raise ConfigError(f"{SETTING}: each key is `id:base64key`; run `ypsi keys new` for one")
+            if kid in keys:
+                raise ConfigError(f"{SETTING}: key id '{kid}' appears twice; every key needs its own id")
             keys[kid] = _decode_key(kid, encoded)
         if not keys:
             raise ConfigError(f"{SETTING} is empty: run `ypsi keys new` and put its line in .env")
@@ -96,6 +100,15 @@ def new_key(kid: str) -> str:
     if not KEY_ID.match(kid):
         raise ConfigError("a key id is 1-16 letters, digits, - or _")
     return f"{kid}:{base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()}"
+
+
+def unused_id(wanted: str, taken: Iterable[str]) -> str:
+    """`wanted`, or `wanted` with the first free letter after it (k20261129b, …): ids never repeat."""
+    taken = set(taken)
+    for suffix in ("", *string.ascii_lowercase):
+        if wanted + suffix not in taken:
+            return wanted + suffix
+    raise ConfigError(f"key ids {wanted}, {wanted}a … {wanted}z are all in use: choose one with --id")
 
 
 def _decode_key(kid: str, encoded: str) -> bytes:

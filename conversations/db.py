@@ -11,6 +11,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
@@ -74,10 +76,25 @@ def insert_unless_present(session: Session, model: type, **values: Any) -> Inser
     return dialect.insert(model).values(**values).on_conflict_do_nothing()
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database schema to the latest migration."""
+def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """The migrations not yet applied to the database, oldest first (none: it is up to date)."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    with engine.connect() as connection:
+        applied = set(MigrationContext.configure(connection).get_current_heads())
+    history = [revision.revision for revision in reversed(list(script.walk_revisions()))]
+    done = max((history.index(r) + 1 for r in applied if r in history), default=0)
+    return history[done:]
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database schema to the latest migration."""
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

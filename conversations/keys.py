@@ -32,6 +32,7 @@ class Rotation:
 
     rewritten: int
     audit_keys: dict[str, int]
+    retirable: tuple[str, ...]
 
 
 def check(db: Database, keyring: Keyring) -> None:
@@ -69,6 +70,7 @@ def rotate(ctx: Context, keyring: Keyring, actor_id: str = "cli") -> Rotation:
                 for _, token in _tokens(connection, name, col)
                 if (kid := keyring.key_id(token)) != keyring.current
             )
+        retirable = tuple(k for k in keyring.keys if k != keyring.current and k not in audit_keys)
         audit.record(
             uow.session,
             action="keys_rotated",
@@ -77,7 +79,7 @@ def rotate(ctx: Context, keyring: Keyring, actor_id: str = "cli") -> Rotation:
             details={"current_key": keyring.current, "rewritten": rewritten},
         )
         uow.commit()
-    return Rotation(rewritten, dict(audit_keys))
+    return Rotation(rewritten, dict(audit_keys), retirable)
 
 
 def _reseal(connection: Connection, keyring: Keyring, name: str, col: str) -> int:

@@ -162,3 +162,12 @@ class ProcessedDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     at: Mapped[datetime]
+
+
+class PracticeClock(Base):
+    """The practice console's simulated time, kept with its database so a restart resumes it."""
+
+    __tablename__ = "practice_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    offset_seconds: Mapped[int] = mapped_column(default=0)

@@ -37,6 +37,18 @@ def validate(
     return clean
 
 
+def check_field(
+    field: Field, raw: Raw, options: dict[str, str], *, now: datetime | None = None
+) -> str | None:
+    """What is wrong with one field's answer on its own, or None: lets a front end re-ask just
+    that field as it is typed (the whole step is still validated when it is saved)."""
+    try:
+        _clean(field, raw, options, now or datetime.now(UTC))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _clean(field: Field, value: Raw, options: dict[str, str], now: datetime) -> Any:
     if isinstance(value, str):
         value = value.strip()

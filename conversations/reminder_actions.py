@@ -197,7 +197,7 @@ def snooze(ctx: Context, reminder_id: int, user_id: str) -> Scheduled:
             raise NotAllowedNow("This reminder is no longer current.")
         academy = ctx.academies.get(case.academy_key)
         due = policy().timings(academy).calendar(academy).one_school_day_later(ctx.clock())
-        kept = {k: v for k, v in row.details.items() if k in ("since", "deadline", "count", "to")}
+        kept = {k: v for k, v in row.details.items() if k in ("since", "deadline", "to")}
         snoozed = reminders.add(ctx, uow.session, case, row.kind, due, {**kept, "snoozed_from": row.id})
         reminders.reschedule(ctx, uow.session, case)
         audit.record(

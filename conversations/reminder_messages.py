@@ -86,7 +86,8 @@ def _for_case(ctx: Context, session: Session, row: Reminder, case: Case) -> Remi
         "teacher": case.reporter_id,
         "since": _when(row.details.get("since")),
         "deadline": deadline,
-        "count": row.details.get("count", len(pending)),
+        # Counted now, not when scheduled: a young person confirmed meanwhile is not counted.
+        "count": sum(1 for d in pending if deadline in ("", d.deadline.isoformat())),
     }
     channel, users = _targets(
         kind.to, academy.dsl_channel, case, row, academy.deputy_users or academy.dsl_users

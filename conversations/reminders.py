@@ -48,6 +48,7 @@ class Kind:
     done_by: tuple[str, ...] = ()
     restarted_by: tuple[str, ...] = ()
     follows_urgency: bool = False
+    merged_into: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ def policy() -> Policy:
     data = tomllib.loads(KINDS_FILE.read_text(encoding="utf-8"))
     defaults = _timings(str(KINDS_FILE), data["timings"], None)
     kinds = {key: _kind(key, raw) for key, raw in data["kinds"].items()}
+    for kind in kinds.values():
+        if kind.merged_into and kind.merged_into not in kinds:
+            raise ConfigError(f"{KINDS_FILE}: kind {kind.key}: merged_into '{kind.merged_into}' is unknown")
     return Policy(kinds, defaults, dict(data["buttons"]))
 
 
@@ -118,6 +122,7 @@ def _kind(key: str, raw: dict[str, Any]) -> Kind:
         done_by=tuple(raw.get("done_by", ())),
         restarted_by=tuple(raw.get("restarted_by", ())),
         follows_urgency=bool(raw.get("follows_urgency", False)),
+        merged_into=raw.get("merged_into", ""),
     )
     if not set(kind.to) <= RECIPIENTS:
         raise ConfigError(f"{KINDS_FILE}: kind {key}: `to` must be among {sorted(RECIPIENTS)}")
@@ -220,13 +225,10 @@ def _deletions(
     pending = session.scalars(
         select(Deletion).where(Deletion.case_id == case.id, Deletion.status == "pending")
     )
-    deadlines: dict[date, int] = {}
-    for deletion in pending:
-        deadlines[deletion.deadline] = deadlines.get(deletion.deadline, 0) + 1
     at = timings.clock("deletion_time")
     wants = []
-    for deadline, count in sorted(deadlines.items()):
-        details = {"deadline": deadline.isoformat(), "count": count}
+    for deadline in sorted({deletion.deadline for deletion in pending}):
+        details = {"deadline": deadline.isoformat()}
         wants.append(Want("deletion_due", f"deletion_due:{deadline}", cal.school_time(deadline, at), details))
         overdue = _next_overdue(cal, deadline, rows)
         if overdue is not None and not _snoozed(rows, "deletion_overdue", deadline):
@@ -341,10 +343,25 @@ def still_wanted(ctx: Context, session: Session, row: Reminder) -> bool:
     if target is None or (target.academy_key and target.academy_key not in ctx.academies.by_key):
         return False  # gone, or its academy was removed from the academies file
     if isinstance(target, Case):
-        wants = case_wants(ctx, session, target, _rows(session, target))
+        rows = _rows(session, target)
+        if _merged(row, rows, ctx.clock()):
+            return False
+        wants = case_wants(ctx, session, target, rows)
     else:
         wants = draft_wants(ctx, target)
     return _still_wanted(row, {w.key: w for w in wants}, target)
+
+
+def _merged(row: Reminder, rows: list[Reminder], now: datetime) -> bool:
+    """A later reminder of the same step (and deadline) is due too: it alone is sent."""
+    later = policy().kinds[row.kind].merged_into
+    return any(
+        other.kind == later
+        and other.state != CANCELLED
+        and other.due_at <= now
+        and other.details.get("deadline") == row.details.get("deadline")
+        for other in rows
+    )
 
 
 def _rows(session: Session, target: Case | Draft) -> list[Reminder]:

@@ -14,6 +14,7 @@ from conversations.academies import Academy
 from conversations.context import Context
 from conversations.models import Case
 from conversations.references import find_case
+from state_machines.case import REPORTED
 
 STATUS_LABELS = {
     "reported": "New: waiting for a DSL",
@@ -29,6 +30,11 @@ STATUS_LABELS = {
     "closed": "Closed",
     "reopened": "Reopened",
 }
+
+
+ACKNOWLEDGE = "acknowledge"
+OPEN_CASE = "open_case"
+ACTION_LABELS = {ACKNOWLEDGE: "Acknowledge", OPEN_CASE: "Open case"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,25 @@ class Alert:
     status_label: str
     owner_id: str | None
     alert_ts: str | None
+
+    @property
+    def status_text(self) -> str:
+        """The status as the card shows it."""
+        return self.status_label + (" (report still being completed)" if self.in_progress else "")
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The lines that make the DSL look twice, in the card's order."""
+        lines = [
+            (self.under_13, "A young person under 13 is involved."),
+            (self.immediate_referral, "Immediate referral indicated by the policy (the DSL decides)."),
+        ]
+        return tuple(text for shown, text in lines if shown)
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The card's buttons now: Acknowledge only while nobody has, then the case itself."""
+        return (ACKNOWLEDGE, OPEN_CASE) if self.status == REPORTED else (OPEN_CASE,)
 
 
 def alert_for(ctx: Context, case: Case) -> Alert:

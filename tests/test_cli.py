@@ -56,9 +56,9 @@ def test_draft_survives_the_process_stopping_mid_dialogue(tmp_path):
 
 def test_console_rejects_bad_input_clearly_and_keeps_going(tmp_path):
     out = ypsi(["console"], tmp_path, "report\n7\n1\n2\nlots\n\n\n\nsave\nfrobnicate\nquit\n")
-    assert "Please enter a number from 1 to 1." in out.stdout
+    assert "Type 1: this question takes one answer." in out.stdout
     assert "Please enter a whole number" in out.stdout
-    assert "Saved." in out.stdout and "Unknown command `frobnicate`" in out.stdout
+    assert "Your report is saved" in out.stdout and "Unknown command `frobnicate`" in out.stdout
     assert out.returncode == 0
 
 
@@ -99,6 +99,9 @@ def test_missing_dsl_is_one_line(tmp_path):
     ("url", "words"),
     [
         ("mysql+nodriver://x", ("DATABASE_URL",)),
+        ("mysql://root@127.0.0.1/test", ("DATABASE_URL", "'mysql' is not supported", "sqlite:///ypsi.db")),
+        ("sqlite://", ("DATABASE_URL", "in-memory", "sqlite:///ypsi.db")),
+        ("sqlite:///:memory:", ("DATABASE_URL", "in-memory")),
         ("not a url", ("DATABASE_URL", "sqlite:///ypsi.db")),
         ("postgresql+psycopg://nobody@127.0.0.1:1/none", ("DATABASE_URL", "cannot open")),
         ("sqlite:///no/such/folder/ypsi.db", ("DATABASE_URL", "cannot create the SQLite file")),
@@ -115,6 +118,32 @@ def test_bad_token_is_one_line(tmp_path):
 def test_env_file_is_read(tmp_path):
     (tmp_path / ".env").write_text("PORT=notaport\n")
     _one_line_error(ypsi(["check-config"], tmp_path), "PORT")
+
+
+@pytest.mark.parametrize("command", [["check-config"], ["console"]])
+def test_a_named_academies_file_that_is_missing_is_one_line_even_to_practise(tmp_path, command):
+    out = ypsi(command, tmp_path, "quit\n", YPSI_ACADEMIES_FILE="schools.toml")
+    _one_line_error(out, "schools.toml", "not found")
+
+
+def test_a_malformed_env_line_is_one_line(tmp_path):
+    (tmp_path / ".env").write_text("PORT=3000\nthis line is not a setting\n")
+    _one_line_error(ypsi(["check-config"], tmp_path), ".env line 2", "NAME=value")
+
+
+def test_check_config_changes_no_database(tmp_path):
+    (tmp_path / "academies.toml").write_text((ROOT / "academies.example.toml").read_text())
+    out = ypsi(["check-config"], tmp_path)
+    assert out.returncode == 0 and "database sqlite not created yet" in out.stdout, out.stdout
+    assert not (tmp_path / "ypsi.db").exists()
+    # An empty file is a database with every migration to apply: reported, not applied.
+    (tmp_path / "ypsi.db").touch()
+    out = ypsi(["check-config"], tmp_path)
+    assert out.returncode == 0 and "migrations to apply (`ypsi db upgrade`" in out.stdout, out.stdout
+    assert "migrations to apply" in ypsi(["check-config"], tmp_path).stdout  # still: nothing applied
+    assert ypsi(["db", "upgrade"], tmp_path).returncode == 0
+    out = ypsi(["check-config"], tmp_path)
+    assert "database sqlite up to date" in out.stdout, out.stdout
 
 
 def test_check_config_ok(tmp_path):

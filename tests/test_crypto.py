@@ -7,6 +7,7 @@ import json
 import os
 import stat
 from datetime import date
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -14,7 +15,7 @@ from alembic.config import Config
 from sqlalchemy import select, text
 
 from conversations import audit, keys, reports
-from conversations.crypto import DecryptionError, Keyring, new_key
+from conversations.crypto import SETTING, DecryptionError, Keyring, new_key
 from conversations.db import MIGRATIONS, Database
 from conversations.errors import ConfigError
 from conversations.models import AuditEvent, Case, Deletion, Draft
@@ -218,3 +219,54 @@ def test_keys_new_then_rotate_from_the_command_line(tmp_path):
     assert rotated.returncode == 0, rotated.stderr
     assert "Re-encrypted 3 values with key 'k2'" in rotated.stdout
     assert "keep keys 'practice'" in rotated.stdout
+
+
+def _follow_the_rotation_steps(tmp_path: Path) -> tuple[str, str]:
+    """SECURITY.md "Rotating a key", step by step: keys new → replace the .env line → rotate."""
+    new = ypsi(["keys", "new"], tmp_path)
+    assert new.returncode == 0, new.stderr
+    assert "Replace the YPSI_ENCRYPTION_KEYS line in .env" in new.stderr
+    setting = new.stdout.strip()
+    env = tmp_path / ".env"
+    kept = [ln for ln in (env.read_text().splitlines() if env.exists() else []) if not ln.startswith(SETTING)]
+    env.write_text("\n".join([*kept, setting]) + "\n")
+    rotated = ypsi(["keys", "rotate"], tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    return setting.partition("=")[2], rotated.stdout
+
+
+def test_the_rotation_steps_work_when_followed_literally_twice_on_one_day(tmp_path):
+    assert ypsi(["console"], tmp_path, FIRST_HALF + SECOND_HALF + "quit\n").returncode == 0
+    practice = (tmp_path / "ypsi.key").read_text().strip()
+
+    first, said = _follow_the_rotation_steps(tmp_path)
+    assert first.endswith("," + practice), "the practice key in use is kept in the line"
+    first_id = Keyring.parse(first).current
+    assert "Re-encrypted 3 values" in said and "keep keys 'practice'" in said
+
+    second, said = _follow_the_rotation_steps(tmp_path)
+    ring = Keyring.parse(second)
+    assert ring.current != first_id and list(ring.keys)[1:] == [first_id, "practice"]
+    assert f"Re-encrypted 3 values with key '{ring.current}'" in said
+    # The first rotation's own audit event is sealed with the first key: both old keys stay.
+    assert "Every other key in YPSI_ENCRYPTION_KEYS is still needed." in said
+    # The bot starts with the line as left by the steps, and reads the report back.
+    out = ypsi(["console"], tmp_path, "status\nquit\n")
+    assert out.returncode == 0 and "YPSI-" in out.stdout, out.stderr
+
+
+def test_rotate_names_a_key_no_stored_value_needs(tmp_path):
+    assert ypsi(["console"], tmp_path, FIRST_HALF + SECOND_HALF + "quit\n").returncode == 0
+    practice = (tmp_path / "ypsi.key").read_text().strip()
+    spare = new_key("spare")
+    line = ",".join([new_key("k3"), spare, practice])
+    said = ypsi(["keys", "rotate"], tmp_path, YPSI_ENCRYPTION_KEYS=line).stdout
+    assert "No stored value needs 'spare' any more" in said and "'practice'" not in said.split("needs")[-1]
+
+
+def test_a_key_id_used_twice_is_one_line(tmp_path):
+    line = ",".join([new_key("k1"), new_key("k1")])
+    _one_line(ypsi(["check-config"], tmp_path, YPSI_ENCRYPTION_KEYS=line), "YPSI_ENCRYPTION_KEYS", "twice")
+    _one_line(
+        ypsi(["keys", "new", "--id", "k1"], tmp_path, YPSI_ENCRYPTION_KEYS=new_key("k1")), "already in use"
+    )

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 import urllib.error
 import urllib.request
@@ -68,13 +69,21 @@ FORM = "application/x-www-form-urlencoded"
 USERS = [TEACHER, OAK_DSL, RIV_DSL, RIVERSIDE_STAFF, STRANGER]
 
 
+# `make fuzz` sets YPSI_FUZZ=wide: ten times the examples, freshly random. Otherwise the examples
+# are derived from the test itself, so a failure in CI reproduces on every machine; a failure
+# found by a wide run is kept as an explicit regression test below.
+WIDE = os.environ.get("YPSI_FUZZ") == "wide"
+SCALE = 10 if WIDE else 1
+
+
 def fuzz_settings(examples: int) -> settings:
-    """Bounded runs: the whole file stays well under a minute."""
-    return settings(FUZZ, max_examples=examples)
+    """Bounded runs: the whole file stays well under a minute (ten times that with `make fuzz`)."""
+    return settings(FUZZ, max_examples=examples * SCALE)
 
 
 FUZZ = settings(
-    max_examples=20,
+    max_examples=20 * SCALE,
+    derandomize=not WIDE,
     # Problems are collected, not raised (Probe): nothing to shrink, and each example is one
     # more input against the same app.
     phases=[Phase.explicit, Phase.generate],
@@ -206,6 +215,16 @@ def mangle(payload: dict[str, Any], how: str, junk: Any) -> dict[str, Any]:
     return {**payload, key: junk}
 
 
+def is_opening(world: World, payload: Any) -> bool:
+    """The opening step with exactly empty metadata, as sent (after any mangling): answering it
+    starts a draft, and nothing else may. A mangled value that happens to be empty is the opening."""
+    view = payload.get("view") if isinstance(payload, dict) else None
+    if not isinstance(view, dict) or payload.get("type") != "view_submission":
+        return False
+    opening = step_callback(next(iter(world.ctx.guidance.steps)))
+    return view.get("private_metadata", "") == "" and view.get("callback_id") == opening
+
+
 MANGLES = [
     *["intact"] * 12,
     "drop.user",
@@ -234,9 +253,7 @@ def test_view_submissions_and_closes(world, probe):
         payload = view_payload(kind, callback_id, meta, data.draw(state_values(keys)), user)
         how = data.draw(st.sampled_from(MANGLES))
         payload = mangle(payload, how, data.draw(anything()))
-        # The opening step carries no draft id: answering it starts a draft (nothing else may).
-        opening = meta == "" and callback_id == step_callback(next(iter(world.ctx.guidance.steps)))
-        allowed = legit(world, user_id(user), meta) or opening
+        allowed = legit(world, user_id(user), meta) or is_opening(world, payload)
         label = f"{kind} {callback_id[:60]} {how} user={str(user)[:40]} meta={str(meta)[:60]}"
         probe.send("view", label, lambda: interaction(world, payload), may_store=lambda stored, r: allowed)
 
@@ -694,6 +711,26 @@ def test_back_on_an_old_modal_after_sending_is_a_notice_not_an_error(slack, capl
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert not [r for r in caplog.records if "didn't call ack" in r.getMessage()]
     TRIED["regression"] += 1
+
+
+def test_opening_step_metadata_counts_only_when_exactly_empty(world, probe):
+    """Found by a random run: the opening step whose metadata was mangled into "" is the opening
+    (it starts the sender's draft); any other mangled value starts nothing."""
+    opening = step_callback(next(iter(world.ctx.guidance.steps)))
+    answer = {"understood": {"understood": {"type": "radio_buttons", "selected_option": {"value": "yes"}}}}
+    for meta in ["", " ", "\u200b", "null"]:
+        payload = view_payload(
+            "view_submission", opening, "placeholder", answer, {"id": TEACHER, "team_id": TEAM}
+        )
+        payload = mangle(payload, "view.private_metadata", meta)
+        assert is_opening(world, payload) is (meta == "")
+        probe.send(
+            "regression",
+            f"opening step, metadata mangled to {meta!r}",
+            lambda payload=payload: interaction(world, payload),
+            may_store=lambda stored, r, meta=meta: meta == "",
+        )
+    probe.assert_clean()
 
 
 # --- the count --------------------------------------------------------------------------------

@@ -332,3 +332,11 @@ def test_filter_drops_library_chatter_and_masks_secrets():
     assert "Unhandled request ({…})" in text and "[token]" in text and "builtins.ValueError at" in text
     assert "Sending a request" not in text and len(text.splitlines()) == 3
     assert unfiltered.getvalue() == "", "the earlier handler was replaced"
+
+
+def test_a_short_configured_secret_does_not_mangle_ordinary_words():
+    from bot.logs import RedactingFilter
+
+    redactor = RedactingFilter(["s", "xoxb-real-token-0123456789", "a-signing-secret-of-32-characters"])
+    assert redactor.redact("case acknowledged by its owner") == "case acknowledged by its owner"
+    assert "a-signing-secret" not in redactor.redact("sent a-signing-secret-of-32-characters here")

@@ -122,6 +122,34 @@ def test_referral_follow_up_reminds_at_36_hours_and_is_overdue_at_48(ctx, clock)
     assert not {"referral_reminder", "referral_overdue"} & set(pending_due(ctx, ref))
 
 
+def test_due_soon_and_overdue_falling_due_together_after_a_weekend_arrive_as_one(ctx, clock):
+    ref = report(ctx)
+    cases.acknowledge(ctx, ref, DSL)
+    clock.now = london(2026, 11, 27, 10, 0)  # Friday: 36 h is Saturday night, 48 h Sunday morning
+    move(ctx, ref, "refer")
+    due = pending_due(ctx, ref)
+    assert due["referral_reminder"] == due["referral_overdue"] == london(2026, 11, 30, 8, 30)
+    run, outbox = runner(ctx)
+    clock.now = london(2026, 11, 30, 8, 30)
+    run.drain()
+    assert [k for k in outbox.kinds() if k.startswith("referral")] == ["referral_overdue"]
+    merged = [r for r in rows(ctx, ref) if r.kind == "referral_reminder"]
+    assert [r.state for r in merged] == ["cancelled"]
+
+
+def test_a_deletion_reminder_counts_the_young_people_when_it_is_sent(ctx, clock):
+    ref = report(ctx)
+    cases.acknowledge(ctx, ref, DSL)
+    request_deletion(ctx, ref, date(2026, 11, 27))
+    first, _ = _deletions(ctx, ref)
+    reminder_actions.confirm_deletion_for(ctx, first, DSL)
+    run, outbox = runner(ctx)
+    clock.now = london(2026, 11, 27, 8, 30)
+    run.drain()
+    [today] = _deletion_messages(outbox)
+    assert "for 1 young people" in today.text
+
+
 def test_a_second_referral_after_reopening_starts_a_new_48_hours(ctx, clock):
     ref = report(ctx)
     cases.acknowledge(ctx, ref, DSL)
@@ -129,7 +157,7 @@ def test_a_second_referral_after_reopening_starts_a_new_48_hours(ctx, clock):
     run, outbox = runner(ctx)
     clock.now = london(2026, 11, 25, 10, 0)
     run.drain()
-    assert {"referral_reminder", "referral_overdue"} <= set(outbox.kinds())
+    assert "referral_overdue" in outbox.kinds()  # the "due soon" fell due with it: merged
     move(ctx, ref, "record_referral_follow_up", "record_parents", "waive_deletion")
     with ctx.db.unit_of_work() as uow:
         case = uow.session.scalar(select(Case).where(Case.reference == ref))
@@ -339,7 +367,7 @@ def test_overdue_deletion_after_a_long_downtime_is_sent_once_not_once_per_missed
     clock.now = london(2026, 12, 3, 12, 0)  # down from Tuesday to the next Thursday
     run, outbox = runner(ctx)
     run.drain()
-    assert [m.kind for m in _deletion_messages(outbox)] == ["deletion_due", "deletion_overdue"]
+    assert [m.kind for m in _deletion_messages(outbox)] == ["deletion_overdue"]  # the due one merged
     assert pending_due(ctx, ref)["deletion_overdue"] == london(2026, 12, 4, 8, 30)
 
 

@@ -10,7 +10,7 @@ from bot.ids import CallbackId, step_callback
 from bot.listeners.flow import current_view
 from bot.views.report import review_view
 from bot.views.text import escape
-from conversations import reports
+from conversations import casework, reports
 from conversations.readable import answer_rows
 from tests.conftest import TEACHER
 from tests.slack.dialogue import walk_to_review
@@ -36,8 +36,23 @@ def test_status_lists_only_the_callers_reports(slack):
     slack.command(TEACHER, "report")
     walk_to_review(slack)
     slack.submit_view(TEACHER)
-    assert "YPSI-2026-0001" in slack.command(TEACHER, "status").text
+    assert "YPSI-2026-0001*: Sent to the DSL team" in slack.command(TEACHER, "status").text
     assert "not sent any reports" in slack.command("U0OTHERSTAF", "status").text
+
+
+def test_status_and_home_speak_the_reporters_words_never_the_dsls_stage(slack):
+    slack.command(TEACHER, "report")
+    walk_to_review(slack)
+    slack.submit_view(TEACHER)
+    dsl = slack.ctx.academies.all()[0].dsl_users[0]
+    casework.record_decision(slack.ctx, "YPSI-2026-0001", dsl, "acknowledged", {})
+    referral = {"agency": "police", "agency_reference": "P-1", "reason": "Risk of harm"}
+    casework.record_decision(slack.ctx, "YPSI-2026-0001", dsl, "referred", referral)
+    status = slack.command(TEACHER, "status").text
+    assert "YPSI-2026-0001*: With the DSL team" in status and "Referred" not in status
+    slack.open_home(TEACHER)
+    home = json.dumps(slack.api.homes[TEACHER])
+    assert "With the DSL team" in home and "Referred" not in home
 
 
 def test_the_shortcut_opens_the_report(slack):

@@ -14,7 +14,7 @@ from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view
 from bot.views.case import cases_message
 from bot.views.text import CASE_REFUSED, CASE_USAGE, HELP, NO_OPEN_CASES, NO_REPORTS, UNKNOWN, escape
-from conversations import cases, casework
+from conversations import casework
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAuthorised
 
@@ -84,9 +84,9 @@ def open_case(ctx: Context, ack: Ack, client: WebClient, command: dict[str, Any]
 
 
 def status_text(ctx: Context, user_id: str) -> str:
-    """The caller's own reports and their states."""
-    rows = cases.reports_of(ctx, user_id)
+    """The caller's own reports, each in the reporter's words (never the DSL's stage)."""
+    rows = casework.my_reports(ctx, user_id)
     if not rows:
         return NO_REPORTS
-    lines = [f"• *{escape(r.reference)}*: {escape(r.status_label)}" for r in rows]
+    lines = [f"• *{escape(r.reference)}*: {escape(r.status)}" for r in rows]
     return "*Your reports*\n" + "\n".join(lines)

@@ -14,8 +14,9 @@ from bot.views.report import Block, button, contact_lines, mrkdwn, plain
 from bot.views.text import escape
 from conversations.calendar import LONDON
 from conversations.policy import Contact
-from conversations.routing import Alert
-from state_machines.case import REPORTED
+from conversations.routing import ACKNOWLEDGE, ACTION_LABELS, OPEN_CASE, Alert
+
+CARD_ACTIONS = {ACKNOWLEDGE: ActionId.ACKNOWLEDGE, OPEN_CASE: ActionId.OPEN_CASE}
 
 
 def alert_text(alert: Alert) -> str:
@@ -30,9 +31,8 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
         {"type": "header", "text": plain(alert_text(alert))},
         {"type": "section", "fields": _fields(alert)},
     ]
-    flags = _flags(alert)
-    if flags:
-        blocks.append({"type": "section", "text": mrkdwn(flags)})
+    if alert.flags:
+        blocks.append({"type": "section", "text": mrkdwn("\n".join(alert.flags))})
     if mention_dsls:
         who = " ".join(f"<@{u}>" for u in alert.dsl_users)
         blocks.append({"type": "section", "text": mrkdwn(f"{who}: please pick this up now.")})
@@ -72,15 +72,15 @@ def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, An
 
 
 def _buttons(alert: Alert) -> list[Block]:
-    # Acknowledge only while nobody has: once owned, the card offers the case itself.
-    opening = [button("Open case", ActionId.OPEN_CASE, alert.reference)]
-    if alert.status != REPORTED:
-        return opening
-    return [button("Acknowledge", ActionId.ACKNOWLEDGE, alert.reference, style="primary"), *opening]
+    styles = {ACKNOWLEDGE: "primary"}
+    return [
+        button(ACTION_LABELS[action], CARD_ACTIONS[action], alert.reference, style=styles.get(action))
+        for action in alert.actions
+    ]
 
 
 def _fields(alert: Alert) -> list[dict[str, Any]]:
-    status = alert.status_label + (" (report still being completed)" if alert.in_progress else "")
+    status = alert.status_text
     when = alert.reported_at.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
     pairs = [
         ("Reference", alert.reference),
@@ -95,12 +95,3 @@ def _fields(alert: Alert) -> list[dict[str, Any]]:
     if alert.owner_id:
         fields.append(mrkdwn(f"*Owner:*\n<@{alert.owner_id}>"))
     return fields
-
-
-def _flags(alert: Alert) -> str:
-    lines = []
-    if alert.under_13:
-        lines.append("A young person under 13 is involved.")
-    if alert.immediate_referral:
-        lines.append("Immediate referral indicated by the policy (the DSL decides).")
-    return "\n".join(lines)
