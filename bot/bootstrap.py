@@ -15,6 +15,7 @@ from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
 from conversations.crypto import SETTING, Keyring, new_key
 from conversations.db import Database, upgrade
+from conversations.directory import FileDirectory
 from conversations.errors import ConfigError
 from conversations.policy import load_guidance
 
@@ -38,6 +39,7 @@ def build_context(
     """Set up logging, connect and (by default) migrate the database, load academies and guidance.
 
     The practice console logs warnings only: it is interactive, and its person reads stdout.
+    People are named from the academies file; the Slack app names them from Slack instead.
     """
     configure_logging(logging.WARNING if practice else logging.INFO, secrets_of(settings))
     academies = academies_for(settings, practice=practice)
@@ -55,7 +57,9 @@ def build_context(
                 f"{str(exc).splitlines()[0][:160]})"
             ) from None
     keys.check(db, keyring)
-    return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
+    return Context(
+        db=db, academies=academies, guidance=load_guidance(), clock=clock, directory=FileDirectory(academies)
+    )
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -162,3 +162,13 @@ class ProcessedDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     at: Mapped[datetime]
+
+
+class PersonName(Base):
+    """A member of staff's name as the chat platform gave it, kept for a while (see directory.py)."""
+
+    __tablename__ = "person_names"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(EncryptedText("person_names.name"))
+    fetched_at: Mapped[datetime]
