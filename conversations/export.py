@@ -7,6 +7,7 @@ the deletions, any viewing of imagery, and the full chronology. Never an image: 
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from conversations import reminders as reminder_rules
 from conversations.casework import CaseDetail, RecordedDecision, TimelineEntry
 from conversations.context import Context
 from conversations.decisions import load_decisions
-from conversations.errors import InvalidAnswer
+from conversations.errors import ConfigError, InvalidAnswer
 from conversations.models import Case
 from conversations.readable import Row
 from conversations.routing import STATUS_LABELS
@@ -379,11 +380,15 @@ th { background: #e8eef4; font-weight: 600; }
 td.when, th.when { white-space: nowrap; width: 1%; }
 table.pairs td:first-child { width: 32%; background: #f4f6f8; font-weight: 600; }
 table.signature { margin-top: 3mm; break-inside: avoid; }
-table.signature td { border: none; padding: 3mm 1.6mm 1mm; }
+table.signature td { border: none; padding: 2mm 1.6mm 1mm; vertical-align: bottom; }
 table.signature td:first-child { width: 20%; font-weight: 600; }
-table.signature td.line { border-bottom: .75pt solid #1a1a1a; height: 9mm; }
+table.signature td.line { border-bottom: .75pt solid #1a1a1a; height: 8mm; }
 p.lead { color: #333; }
 """)
+PDF_NEEDS = (
+    "a PDF needs the Pango text library (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
+    "or export --format html and print it to PDF from a browser"
+)
 WHEN_COLUMNS = {"When", "First", "Last", "Deadline"}
 
 
@@ -419,8 +424,14 @@ def to_html(blocks: list[Block], title: str, academy: str = "") -> str:
 
 def to_pdf(page: str) -> bytes:
     """The HTML record as an A4 PDF (WeasyPrint: see docs/decisions/0071-export-pdf.md)."""
-    from weasyprint import HTML  # imported here: only a PDF export pays for loading it
+    try:
+        from weasyprint import HTML  # imported here: only a PDF export pays for loading it
+    except OSError:  # it loads the system's Pango when imported
+        raise ConfigError(PDF_NEEDS) from None
 
+    # Its warnings (e.g. which font subsetter it used) are for its developers, not an operator.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
     return HTML(string=page).write_pdf()
 
 
