@@ -178,7 +178,7 @@ def test_html_prints_on_a4_with_page_furniture_and_dates_that_do_not_wrap(ctx, c
     ref = demo_case(named(ctx), clock)
     page = export.export_case(named(ctx), ref, "cli:records", "html")
     assert "size: A4" in page and '"Page " counter(page) " of " counter(pages)' in page
-    assert "content: \"Safeguarding record YPSI\\2d 2026\\2d 0001\"" in page
+    assert 'content: "Safeguarding record YPSI\\2d 2026\\2d 0001"' in page
     assert '<th class="when">When</th>' in page and "white-space: nowrap" in page
 
 
@@ -222,4 +222,6 @@ def test_cli_writes_a_pdf_readable_by_its_owner_only_even_over_an_older_file(tmp
     assert screen.returncode == 2 and "add --out FILE.pdf" in screen.stderr
     nobody = ypsi(["case", "export", "YPSI-2026-0001", "--person", "ZZ"], tmp_path)
     assert nobody.returncode == 1
-    assert nobody.stderr.strip() == "ypsi: --person ZZ: no young person with those initials is named on this case"
+    assert nobody.stderr.strip() == (
+        "ypsi: --person ZZ: no young person with those initials is named on this case"
+    )

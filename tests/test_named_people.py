@@ -98,7 +98,9 @@ def test_console_names_people_from_the_academies_file(ctx):
 
 
 def test_academies_file_names_are_checked(tmp_path: Path):
-    base = '[[academy]]\nkey = "oak"\nname = "Oak"\ndsl_channel = "C0123456789"\ndsl_users = ["U0123456789"]\n'
+    base = (
+        '[[academy]]\nkey = "oak"\nname = "Oak"\ndsl_channel = "C0123456789"\ndsl_users = ["U0123456789"]\n'
+    )
     good = tmp_path / "good.toml"
     good.write_text(base + '[academy.names]\nU0123456789 = " Alex Morgan "\n')
     assert load_academies(good).get("oak").names == {"U0123456789": "Alex Morgan"}
