@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from conversations.academies import USER_ID, Academies, Academy
+from conversations.crypto import DecryptionError
 from conversations.db import Database
 from conversations.models import PersonName
 
@@ -66,11 +67,14 @@ class Cached:
 
     def name_of(self, user_id: str) -> str | None:
         now = self.clock()
-        with self.db.unit_of_work() as uow:
-            row = uow.session.scalar(select(PersonName).where(PersonName.user_id == user_id))
-            if row is not None and now - row.fetched_at < self.ttl:
-                return row.name
-            stale = row.name if row is not None else None
+        try:
+            with self.db.unit_of_work() as uow:
+                row = uow.session.scalar(select(PersonName).where(PersonName.user_id == user_id))
+                if row is not None and now - row.fetched_at < self.ttl:
+                    return row.name
+                stale = row.name if row is not None else None
+        except DecryptionError:  # sealed with a key since retired: the cache is only a cache
+            stale = None
         # Looked up outside any transaction: no lock is held while the platform answers.
         name = self.source.name_of(user_id)
         if name is None:
@@ -81,7 +85,9 @@ class Cached:
     def _keep(self, user_id: str, name: str, now: datetime) -> None:
         try:
             with self.db.unit_of_work() as uow:
-                uow.session.merge(PersonName(user_id=user_id, name=name, fetched_at=now))
+                # Replaced, not updated: the old value is never opened (its key may be retired).
+                uow.session.execute(delete(PersonName).where(PersonName.user_id == user_id))
+                uow.session.add(PersonName(user_id=user_id, name=name, fetched_at=now))
                 uow.commit()
         except IntegrityError:  # another process cached the same person at the same moment
             pass

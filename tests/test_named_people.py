@@ -16,16 +16,18 @@ from sqlalchemy import text
 from bot.console import Console
 from conversations import casework
 from conversations.academies import load_academies
+from conversations.crypto import Keyring
 from conversations.directory import Cached
 from conversations.errors import ConfigError
 from tests.answers import CASE_A
-from tests.conftest import OAKFIELD, TEACHER
+from tests.conftest import OAKFIELD, TEACHER, make_context
 from tests.export_sample import NAMES, demo_case, named
 from tests.slack.fake_api import FakeSlackApi
 from tests.test_casework import submitted
 from tests.test_slack_casework import open_from_card, report
 
 DSL, DEPUTY = OAKFIELD.dsl_users[0], OAKFIELD.deputy_users[0]
+KEY = "b2xkLWtleS0zMi1ieXRlcy1sb25nLS0tLS0tLS0tLS0="  # 32 bytes, base64
 
 
 @dataclass
@@ -117,3 +119,14 @@ def test_academies_file_names_are_checked(tmp_path: Path):
 
 def test_demo_names_are_staff_only():
     assert set(NAMES) <= {*OAKFIELD.safeguarding_team, OAKFIELD.principal_user, *OAKFIELD.staff_users}
+
+
+def test_a_name_sealed_with_a_retired_key_is_looked_up_again(sqlite_url, academies, clock):
+    old = make_context(sqlite_url, academies, clock, Keyring.parse(f"old:{KEY}"))
+    Cached(Switchboard({DSL: "Alex Morgan"}), old.db, clock).name_of(DSL)
+    old.db.engine.dispose()
+    new = make_context(sqlite_url, academies, clock)  # only the test key: "old" was removed
+    board = Switchboard({DSL: "Alex Morgan"})
+    assert Cached(board, new.db, clock).name_of(DSL) == "Alex Morgan" and board.asked == [DSL]
+    assert Cached(board, new.db, clock).name_of(DSL) == "Alex Morgan" and board.asked == [DSL]
+    new.db.engine.dispose()
