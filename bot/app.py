@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.alerts import direct_message
 from bot.config import Settings
+from bot.directory import slack_directory
 from bot.ids import SLACK_USER
 from bot.listeners import register_all
 from bot.listeners.shape import well_formed
@@ -51,7 +53,7 @@ def create_app(
         **options,
     )
     app.use(well_formed)  # first: listeners may then read the parts Slack always sends
-    register_all(app, ctx)
+    register_all(app, replace(ctx, directory=slack_directory(app.client, ctx)))
     app.error(on_error)
     return app
 

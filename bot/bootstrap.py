@@ -18,6 +18,7 @@ from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
 from conversations.crypto import SETTING, Keyring, new_key
 from conversations.db import Database, pending_migrations, upgrade
+from conversations.directory import FileDirectory
 from conversations.errors import ConfigError
 from conversations.policy import load_guidance
 
@@ -42,12 +43,15 @@ def build_context(
     """Set up logging, connect and migrate the database, load academies and guidance.
 
     The practice console logs warnings only: it is interactive, and its person reads stdout.
+    People are named from the academies file; the Slack app names them from Slack instead.
     """
     academies, keyring = configured(settings, practice=practice)
     db = Database.connect(settings.database_url, keyring)
     _one_line_database_errors(upgrade, db)
     keys.check(db, keyring)
-    return Context(db=db, academies=academies, guidance=load_guidance(), clock=clock)
+    return Context(
+        db=db, academies=academies, guidance=load_guidance(), clock=clock, directory=FileDirectory(academies)
+    )
 
 
 def configured(settings: Settings, *, practice: bool) -> tuple[Academies, Keyring]:

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from conversations import reminders as reminder_rules
 from conversations.academies import Academies
 from conversations.calendar import LONDON
 from conversations.crypto import SETTING, Keyring, new_key, unused_id
-from conversations.errors import ConfigError, NotFound
+from conversations.errors import ConfigError, InvalidAnswer, NotFound
 from conversations.export import FORMATS, export_case
 from conversations.reminder_messages import ReminderMessage
 from conversations.runner import Runner
@@ -79,8 +80,16 @@ def _parser() -> argparse.ArgumentParser:
     records = sub.add_parser("case", help="case records").add_subparsers(required=True, metavar="ACTION")
     export = records.add_parser("export", help="write a case's safeguarding record (audited)")
     export.add_argument("reference", help="the case reference, e.g. YPSI-2026-0001")
-    export.add_argument("--format", choices=FORMATS, default="md", help="Markdown (default) or HTML")
+    export.add_argument(
+        "--format", choices=FORMATS, default="md", help="Markdown (default), HTML (A4 print) or PDF (A4)"
+    )
     export.add_argument("--out", type=Path, help="write to this file (readable by you only), not the screen")
+    export.add_argument(
+        "--person",
+        metavar="INITIALS",
+        default="",
+        help="one young person's record (initials or pseudonym as recorded); the others pseudonymised",
+    )
     export.set_defaults(handler=case_export)
     due = sub.add_parser("reminders", help="reminders").add_subparsers(required=True, metavar="ACTION")
     runner = due.add_parser("run", help="send reminders as they fall due, as a process of its own")
@@ -219,19 +228,33 @@ def purge(settings: Settings, args: argparse.Namespace) -> int:
 def case_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write one case's record; the export is audited with the operating-system user as actor."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
+    if settings.slack_enabled:
+        from bot.app import web_client
+        from bot.directory import slack_directory
+
+        ctx = replace(ctx, directory=slack_directory(web_client(settings), ctx))
     reference = args.reference.upper()
+    if args.format == "pdf" and args.out is None:
+        print("ypsi: a PDF is not for the screen: add --out FILE.pdf", file=sys.stderr)
+        return 2
     try:
-        text = export_case(ctx, reference, f"cli:{getpass.getuser()}"[:32], args.format)
+        record = export_case(ctx, reference, f"cli:{getpass.getuser()}"[:32], args.format, args.person)
     except NotFound:
         print(f"ypsi: no case {reference}: check the reference", file=sys.stderr)
         return 1
+    except InvalidAnswer as exc:
+        print(f"ypsi: --person {args.person}: {exc.errors['person']}", file=sys.stderr)
+        return 1
+    data = record.encode() if isinstance(record, str) else record
     if args.out is None:
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
         return 0
-    # The record is special category data: the file is created readable by its owner only.
+    # The record is special category data: the file is created readable by its owner only, and
+    # an existing file is made so too (O_CREAT's mode applies only to a new file).
     descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(text)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(data)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

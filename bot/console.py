@@ -482,8 +482,8 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
     category = d.suggestion.category
     lines = [
         f"\n== {d.reference} at {d.academy_name} ==",
-        f"Status: {d.status_label}   Owner: {_user(d.owner_id) if d.owner_id else 'none yet'}",
-        f"Reported {_when(d.reported_at)} by {_user(d.reporter_id)}",
+        f"Status: {d.status_label}   Owner: {d.person(d.owner_id).label if d.owner_id else 'none yet'}",
+        f"Reported {_when(d.reported_at)} by {d.person(d.reporter_id).label}",
         f"Suggested category: {category.label}",
         f'  "{category.sources[0].sentence}" ({category.sources[0].source})',
     ]
@@ -495,17 +495,17 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
         lines.append(f"Referral trigger ({trigger.level}): {trigger.label}")
     lines.append("-- The report --")
     for title, rows in d.answer_sections:
-        lines += [f" {title}"] + [f"   {label}: {value}" for label, value in _rows(rows)]
+        lines += [f" {title}"] + [f"   {label}: {value}" for label, value in _rows(d, rows)]
     lines.append("-- Decisions --")
     for x in d.decisions:
-        lines.append(f" {_when(x.at)}  {x.title}  by {_user(x.by)}")
-        lines += [f"   {label}: {value}" for label, value in _rows(x.rows)]
+        lines.append(f" {_when(x.at)}  {x.title}  by {d.person(x.by).label}")
+        lines += [f"   {label}: {value}" for label, value in _rows(d, x.rows)]
     for x in d.deletions:
         lines.append(f" Deletion: {x.pseudonym}  deadline {readable.day(x.deadline)}  {x.status}")
     lines.append("-- Timeline --")
     for e in d.timeline:
         moved = f"  ({e.from_state} -> {e.to_state})" if e.from_state and e.from_state != e.to_state else ""
-        lines.append(f" {_when(e.at)}  {_user(e.actor_id)}  {e.label}{moved}")
+        lines.append(f" {_when(e.at)}  {d.person(e.actor_id).label}  {e.label}{moved}")
     lines.append("-- Due next --")
     lines += [f" {'OVERDUE ' if due.overdue else ''}{due.text}" for due in d.due] or [" Nothing: closed"]
     lines.append(f"Decisions now (`decide {d.reference}`): " + ", ".join(x.title for x in d.available))
@@ -513,12 +513,9 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
     return lines
 
 
-def _rows(rows: tuple[readable.Row, ...]) -> list[tuple[str, str]]:
-    return [(r.label, _user(r.value) if r.kind == readable.USER else r.value) for r in rows]
-
-
-def _user(user_id: str) -> str:
-    return user_id if user_id.startswith("cli:") else f"<@{user_id}>"
+def _rows(d: casework.CaseDetail, rows: tuple[readable.Row, ...]) -> list[tuple[str, str]]:
+    """Answers as (label, text), a member of staff by name and role."""
+    return [(r.label, d.person(r.value).label if r.kind == readable.USER else r.value) for r in rows]
 
 
 def _pick(line: str, keys: list[str]) -> list[str] | None:

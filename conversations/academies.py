@@ -15,6 +15,7 @@ CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
 TEAM_ID = re.compile(r"^T[A-Z0-9]{8,}$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+NAME_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Academy:
     closures: tuple[date, ...] = ()
     terms: tuple[tuple[date, date], ...] = ()
     reminders: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # user id -> name, for the practice console
 
     @property
     def safeguarding_team(self) -> tuple[str, ...]:
@@ -130,6 +132,7 @@ def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
             closures=tuple(date.fromisoformat(str(d)) for d in raw.get("closures", ())),
             terms=_terms(raw.get("terms", ())),
             reminders=dict(raw.get("reminders", {})),
+            names=_names(raw.get("names", {})),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing {exc.args[0]}") from None
@@ -145,6 +148,19 @@ def _terms(raw: Any) -> tuple[tuple[date, date], ...]:
     if any(start > end for start, end in terms):
         raise ValueError("terms: each term is [first day, last day], first not after last")
     return terms
+
+
+def _names(raw: Any) -> dict[str, str]:
+    """Staff names by Slack user id (optional): what the practice console shows for each id."""
+    if not isinstance(raw, dict):
+        raise ValueError('names: a table of Slack user id = "name"')
+    bad = [str(k) for k in raw if not USER_ID.match(str(k))]
+    if bad:
+        raise ValueError(f"names: not Slack user ids (U…): {', '.join(bad)}")
+    empty = [str(k) for k, v in raw.items() if not isinstance(v, str) or not v.strip() or len(v) > NAME_MAX]
+    if empty:
+        raise ValueError(f"names: give each a name of 1 to {NAME_MAX} characters: {', '.join(empty)}")
+    return {str(k): v.strip() for k, v in raw.items()}
 
 
 def _check_ids(where: str, a: Academy) -> None:

@@ -11,7 +11,7 @@ never in an audit event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from conversations import audit, cases, readable
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
+from conversations.directory import Person, people
 from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised
 from conversations.models import AuditEvent, Case, Deletion
 from conversations.policy import Rule, Suggestion
@@ -31,6 +32,7 @@ from conversations.references import find_case
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import case as lifecycle
 
+REMINDER_SENT = "reminder_sent"
 GUARDED = {row["trigger"] for row in lifecycle.TRANSITIONS if row.get("conditions")}
 
 
@@ -45,6 +47,7 @@ class TimelineEntry:
     from_state: str | None
     to_state: str | None
     reason: str | None
+    kind: str | None = None  # a sent reminder's kind (reminders.toml), so a record can summarise them
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,11 @@ class CaseDetail:
     blocked: tuple[Blocked, ...]
     missing_for_close: tuple[str, ...]
     due: tuple[Due, ...]
+    people: dict[str, Person] = field(default_factory=dict)  # every id named above, by id
+
+    def person(self, user_id: str) -> Person:
+        """Whoever this id is on this case (as the id itself if it was not looked up)."""
+        return self.people.get(user_id) or Person(user_id, None, "")
 
 
 @dataclass(frozen=True)
@@ -185,11 +193,16 @@ def case_detail(ctx: Context, reference: str, user_id: str) -> CaseDetail:
         audit.record(uow.session, action="case_opened", actor_id=user_id, at=ctx.clock(), case=case)
         detail = _detail(ctx, uow.session, case)
         uow.commit()
-        return detail
+    return _named(ctx, detail)
 
 
-def export_detail(ctx: Context, reference: str, actor_id: str, fmt: str) -> CaseDetail:
-    """The full case for the safeguarding file (the CLI: the operator is trusted), audited."""
+def export_detail(
+    ctx: Context, reference: str, actor_id: str, fmt: str, *, one_young_person: bool = False
+) -> CaseDetail:
+    """The full case for the safeguarding file (the CLI: the operator is trusted), audited.
+
+    A record for one young person is audited as such (never with whom: that is pupil detail).
+    """
     with ctx.db.unit_of_work() as uow:
         case = find_case(uow.session, reference)
         audit.record(
@@ -198,11 +211,27 @@ def export_detail(ctx: Context, reference: str, actor_id: str, fmt: str) -> Case
             actor_id=actor_id,
             at=ctx.clock(),
             case=case,
-            details={"format": fmt},
+            details={"format": fmt, **({"one_young_person": True} if one_young_person else {})},
         )
         detail = _detail(ctx, uow.session, case)
         uow.commit()
-        return detail
+    return _named(ctx, detail)
+
+
+def _named(ctx: Context, d: CaseDetail) -> CaseDetail:
+    """The detail with everyone it names looked up (after the transaction: no lock held meanwhile)."""
+    rows = [r for _, section in d.answer_sections for r in section] + [r for x in d.decisions for r in x.rows]
+    ids = [
+        d.reporter_id,
+        d.owner_id or "",
+        *(e.actor_id for e in d.timeline),
+        *(x.by for x in d.decisions),
+        *(r.value for r in rows if r.kind == readable.USER),
+        *(x.follow_up_user or "" for x in d.deletions),
+        *(x.confirmed_by or "" for x in d.deletions),
+    ]
+    academy = ctx.academies.get(d.academy_key)
+    return replace(d, people=people(ctx.directory, academy, d.reporter_id, ids))
 
 
 def decisions_now(
@@ -551,7 +580,14 @@ def _timeline(session: Session, decisions: Decisions, case: Case) -> list[Timeli
     events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.id))
     return [
         TimelineEntry(
-            e.at, e.actor_id, e.action, decisions.action_label(e.action), e.from_state, e.to_state, e.reason
+            e.at,
+            e.actor_id,
+            e.action,
+            decisions.action_label(e.action),
+            e.from_state,
+            e.to_state,
+            e.reason,
+            e.details.get("kind") if e.action == REMINDER_SENT else None,
         )
         for e in events
     ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from conversations.academies import Academies
 from conversations.db import Database
+from conversations.directory import Directory, NoDirectory
 from conversations.policy import Guidance
 
 
@@ -18,9 +19,10 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class Context:
-    """The database, the academies, the policy and the clock the services run against."""
+    """The database, the academies, the policy, the clock and the directory of names the services use."""
 
     db: Database
     academies: Academies
     guidance: Guidance
     clock: Callable[[], datetime] = system_clock
+    directory: Directory = field(default_factory=NoDirectory)

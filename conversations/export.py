@@ -7,21 +7,29 @@ the deletions, any viewing of imagery, and the full chronology. Never an image: 
 from __future__ import annotations
 
 import html
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from string import Template
 
 from sqlalchemy import select
 
 from conversations import audit, casework, readable
-from conversations.academies import Academy
-from conversations.casework import CaseDetail, RecordedDecision
+from conversations import reminders as reminder_rules
+from conversations.casework import CaseDetail, RecordedDecision, TimelineEntry
 from conversations.context import Context
+from conversations.decisions import load_decisions
+from conversations.errors import ConfigError, InvalidAnswer
 from conversations.models import Case
 from conversations.readable import Row
 from conversations.routing import STATUS_LABELS
 
-FORMATS = ("md", "html")
+FORMATS = ("md", "html", "pdf")
 VIEWING = "viewing"
+CLOSED = "closed"
+NOT_YET = "Not yet recorded"
+SPLIT_IDENTIFIERS = re.compile(r"\s*(?:[,;/&]|\band\b)\s*")
 
 
 @dataclass(frozen=True)
@@ -48,22 +56,41 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-Block = Heading | Para | Pairs | Table
+@dataclass(frozen=True)
+class Signature:
+    """Where the DSL signs and dates the record by hand: their name and role printed beside."""
+
+    name: str
+    role: str
+
+
+Block = Heading | Para | Pairs | Table | Signature
 Who = Callable[[str], str]
 
 
-def export_case(ctx: Context, reference: str, actor_id: str, fmt: str = "md") -> str:
-    """The case's record in `fmt` (md or html); the export is itself an audit event."""
+def export_case(
+    ctx: Context, reference: str, actor_id: str, fmt: str = "md", person: str = ""
+) -> str | bytes:
+    """The case's record in `fmt` (md, html: text; pdf: bytes); the export is itself an audit event.
+
+    With `person` (a young person's initials or pseudonym as recorded), the record is that young
+    person's: every other young person is shown as "Young person 2", "Young person 3", ...
+    """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
-    detail = casework.export_detail(ctx, reference, actor_id, fmt)
+    detail = casework.export_detail(ctx, reference, actor_id, fmt, one_young_person=bool(person))
     blocks = record(ctx, detail, _chain_note(ctx, reference))
-    return to_markdown(blocks) if fmt == "md" else to_html(blocks, f"Safeguarding record {reference}")
+    if person:
+        blocks = pseudonymised(blocks, person, young_people(detail))
+    if fmt == "md":
+        return to_markdown(blocks)
+    page = to_html(blocks, f"Safeguarding record {reference}", detail.academy_name)
+    return page if fmt == "html" else to_pdf(page)
 
 
 def record(ctx: Context, d: CaseDetail, chain: str) -> list[Block]:
     """The record as blocks, in the order a DSL files it."""
-    who = _people(ctx.academies.get(d.academy_key), d.reporter_id)
+    who = _who(d)
     exported = d.timeline[-1]
     blocks: list[Block] = [
         Heading(1, f"Safeguarding record {d.reference}"),
@@ -74,6 +101,8 @@ def record(ctx: Context, d: CaseDetail, chain: str) -> list[Block]:
         ),
         Heading(2, "Summary"),
         _pairs(_summary(d, who)),
+        Heading(2, "People named in this record"),
+        _people_table(d),
         Heading(2, "The report, as made by the member of staff"),
     ]
     for title, rows in d.answer_sections:
@@ -90,7 +119,14 @@ def record(ctx: Context, d: CaseDetail, chain: str) -> list[Block]:
         blocks += _decision(viewing, who)
     if not viewings:
         blocks.append(Para("No viewing of imagery was recorded."))
+    blocks += [Heading(2, "Reminders"), _reminders(d)]
     blocks += [Heading(2, "Chronology"), _chronology(d, who), Para(chain)]
+    blocks += [Heading(2, "Closing summary"), Para(_closing_summary(d))]
+    owner = d.person(d.owner_id) if d.owner_id else None
+    blocks += [
+        Heading(2, "Signed and dated by the DSL"),
+        Signature(owner.name or "" if owner else "", owner.role if owner else "DSL"),
+    ]
     return blocks
 
 
@@ -117,6 +153,13 @@ def _summary(d: CaseDetail, who: Who) -> list[tuple[str, str]]:
     if d.closed_at:
         pairs.append(("Closed", readable.when(d.closed_at)))
     return pairs
+
+
+def _people_table(d: CaseDetail) -> Block:
+    """Everyone named, once, with the Slack user id the audit trail holds for them."""
+    staff = [p for p in d.people.values() if p.role and p.role != "command line"]
+    rows = tuple((p.name or "Name not known", p.role, p.user_id) for p in staff)
+    return Table(("Name", "Role", "User id (as in the audit trail)"), rows)
 
 
 def _decision(decision: RecordedDecision, who: Who) -> list[Block]:
@@ -146,6 +189,27 @@ def _deletions(d: CaseDetail, who: Who) -> Block:
     return Table(("Young person (pseudonym)", "Deadline", "Status", "Followed up by", "Confirmed"), rows)
 
 
+def _reminders(d: CaseDetail) -> Block:
+    """Reminders the bot sent, one line per kind (how many, first and last), not one row each."""
+    sent: dict[str, list[TimelineEntry]] = {}
+    for e in d.timeline:
+        if e.action == casework.REMINDER_SENT:
+            sent.setdefault(e.kind or "", []).append(e)
+    if not sent:
+        return Para("No reminder was sent.")
+    kinds = reminder_rules.policy().kinds
+    rows = tuple(
+        (
+            kinds[kind].label.capitalize() if kind in kinds else "Reminder",
+            str(len(entries)),
+            readable.when(entries[0].at),
+            readable.when(entries[-1].at),
+        )
+        for kind, entries in sent.items()
+    )
+    return Table(("Reminder", "Sent", "First", "Last"), rows)
+
+
 def _chronology(d: CaseDetail, who: Who) -> Block:
     rows = tuple(
         (
@@ -156,8 +220,15 @@ def _chronology(d: CaseDetail, who: Who) -> Block:
             e.reason or "",
         )
         for e in d.timeline
+        if e.action != casework.REMINDER_SENT
     )
     return Table(("When", "Who", "What", "Case status", "Detail"), rows)
+
+
+def _closing_summary(d: CaseDetail) -> str:
+    closings = [x for x in d.decisions if x.key == CLOSED]
+    summary = str(closings[-1].values.get("summary") or "") if closings else ""
+    return summary or f"{NOT_YET}: the case has no closing summary yet."
 
 
 def _moved(source: str | None, dest: str | None) -> str:
@@ -176,19 +247,60 @@ def _pairs(pairs: list[tuple[str, str]]) -> Pairs:
     return Pairs(tuple(pairs))
 
 
-def _people(academy: Academy, reporter_id: str) -> Who:
-    roles = {u: "DSL" for u in academy.dsl_users} | {u: "deputy DSL" for u in academy.deputy_users}
-    if academy.principal_user:
-        roles.setdefault(academy.principal_user, "Principal")
-    roles.setdefault(reporter_id, "member of staff who reported")
+def _who(d: CaseDetail) -> Who:
+    """A person as the record names them: name and role (the id is in "People named")."""
+    return lambda user_id: d.person(user_id).label
 
-    def who(user_id: str) -> str:
-        if user_id.startswith("cli:"):
-            return f"{user_id[4:]} (command line)"
-        role = roles.get(user_id)
-        return f"{user_id} ({role})" if role else user_id
 
-    return who
+# --- one young person's record ----------------------------------------------------------------
+
+
+def young_people(d: CaseDetail) -> list[str]:
+    """The young people the case names (initials or pseudonyms as typed), first-named first."""
+    typed = str(d.answers.get("young_people", {}).get("identifiers") or "")
+    found = [x for x in SPLIT_IDENTIFIERS.split(typed) if x]
+    decisions = load_decisions().by_key
+    for x in d.decisions:
+        fields = decisions[x.key].fields if x.key in decisions else ()
+        for field in (f for f in fields if f.type == "names"):
+            found += [str(v) for v in x.values.get(field.key) or ()]
+    found += [x.pseudonym for x in d.deletions]
+    return list(dict.fromkeys(x.strip() for x in found if x.strip()))
+
+
+def pseudonymised(blocks: list[Block], person: str, named: list[str]) -> list[Block]:
+    """The record of `person` only: every other young person named becomes "Young person N"."""
+    keep = next((x for x in named if x.casefold() == person.strip().casefold()), None)
+    if keep is None:
+        raise InvalidAnswer({"person": "no young person with those initials is named on this case"})
+    others = {x: f"Young person {n}" for n, x in enumerate((x for x in named if x != keep), start=2)}
+    note = Para(
+        f"Record for one young person: {keep}. Other young people are shown as "
+        f"{', '.join(others.values()) or 'none'}."
+    )
+    if not others:
+        return [blocks[0], note, *blocks[1:]]
+    # Longest first, whole words only: "AB" must not rewrite part of "ABC" or of a word.
+    pattern = re.compile(
+        "|".join(rf"(?<!\w){re.escape(x)}(?!\w)" for x in sorted(others, key=len, reverse=True))
+    )
+
+    def mask(text: str) -> str:
+        return pattern.sub(lambda m: others[m.group(0)], text)
+
+    return [blocks[0], note, *(_map_text(b, mask) for b in blocks[1:])]
+
+
+def _map_text(block: Block, change: Callable[[str], str]) -> Block:
+    if isinstance(block, Heading):
+        return Heading(block.level, change(block.text))
+    if isinstance(block, Para):
+        return Para(change(block.text))
+    if isinstance(block, Pairs):
+        return Pairs(tuple((k, change(v)) for k, v in block.pairs))
+    if isinstance(block, Table):
+        return Table(block.headers, tuple(tuple(change(c) for c in row) for row in block.rows))
+    return block
 
 
 def _chain_note(ctx: Context, reference: str) -> str:
@@ -215,6 +327,8 @@ def to_markdown(blocks: list[Block]) -> str:
             out += [_md(block.text), ""]
         elif isinstance(block, Pairs):
             out += [f"- {_md(k)}: {_md(v).replace(chr(10), chr(10) + '  ')}" for k, v in block.pairs] + [""]
+        elif isinstance(block, Signature):
+            out += [f"- {label}: {_md(value) or '_' * 30}" for label, value in _signature(block)] + [""]
         else:
             out += [_md_row(block.headers), "|" + "---|" * len(block.headers)]
             out += [_md_row(r) for r in block.rows] + [""]
@@ -232,32 +346,104 @@ def _md(text: str) -> str:
     return text
 
 
-def to_html(blocks: list[Block], title: str) -> str:
-    """Blocks as one standalone HTML page, every text escaped."""
+def _signature(block: Signature) -> list[tuple[str, str]]:
+    return [("Name", block.name), ("Role", block.role), ("Signature", ""), ("Date", "")]
+
+
+# A4, as filed: the reference, "Confidential" and "page n of m" on every page (print from a
+# browser, or `--format pdf`). Dates never wrap; table headers repeat on each page.
+PRINT_CSS = Template("""
+@page {
+  size: A4; margin: 24mm 17mm 20mm 17mm;
+  @top-left { content: $title; font: 600 8.5pt/1 var(--font); color: #1f3a5f; }
+  @top-right { content: "CONFIDENTIAL \\2014  child protection file"; font: 600 8.5pt/1 var(--font);
+               color: #8a1c1c; }
+  @bottom-left { content: $academy; font: 8pt/1 var(--font); color: #555; }
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt/1 var(--font);
+                  color: #555; }
+}
+:root { --font: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; }
+html { font: 9pt/1.35 var(--font); color: #1a1a1a; }
+body { margin: 0; }
+@media screen { body { max-width: 180mm; margin: 2em auto; } }
+h1 { font-size: 17pt; color: #1f3a5f; margin: 0 0 2mm; padding-bottom: 2mm;
+     border-bottom: 2.5pt solid #1f3a5f; }
+h2 { font-size: 11.5pt; color: #1f3a5f; margin: 6mm 0 2mm; padding-bottom: 1mm;
+     border-bottom: .75pt solid #9fb3c8; break-after: avoid; }
+h3 { font-size: 9.5pt; margin: 3.5mm 0 1.5mm; break-after: avoid; }
+p { margin: 0 0 2mm; }
+table { border-collapse: collapse; width: 100%; margin: 0 0 2.5mm; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
+th, td { border: .5pt solid #b8c2cc; padding: 1.2mm 1.6mm; vertical-align: top; text-align: left; }
+th { background: #e8eef4; font-weight: 600; }
+td.when, th.when { white-space: nowrap; width: 1%; }
+table.pairs td:first-child { width: 32%; background: #f4f6f8; font-weight: 600; }
+table.signature { margin-top: 3mm; break-inside: avoid; }
+table.signature td { border: none; padding: 2mm 1.6mm 1mm; vertical-align: bottom; }
+table.signature td:first-child { width: 20%; font-weight: 600; }
+table.signature td.line { border-bottom: .75pt solid #1a1a1a; height: 8mm; }
+p.lead { color: #333; }
+""")
+PDF_NEEDS = (
+    "a PDF needs the Pango text library (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
+    "or export --format html and print it to PDF from a browser"
+)
+WHEN_COLUMNS = {"When", "First", "Last", "Deadline"}
+
+
+def to_html(blocks: list[Block], title: str, academy: str = "") -> str:
+    """Blocks as one standalone A4 HTML page, every text escaped."""
     body: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
             body.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
         elif isinstance(block, Para):
-            body.append(f"<p>{html.escape(block.text)}</p>")
+            lead = ' class="lead"' if len(body) == 1 else ""
+            body.append(f"<p{lead}>{html.escape(block.text)}</p>")
         elif isinstance(block, Pairs):
             rows = "".join(_html_row((k, v), "td") for k, v in block.pairs)
             body.append(f'<table class="pairs">{rows}</table>')
+        elif isinstance(block, Signature):
+            rows = "".join(
+                f'<tr><td>{label}</td><td class="line">{html.escape(value)}</td></tr>'
+                for label, value in _signature(block)
+            )
+            body.append(f'<table class="signature">{rows}</table>')
         else:
-            rows = _html_row(block.headers, "th") + "".join(_html_row(r, "td") for r in block.rows)
-            body.append(f"<table>{rows}</table>")
-    style = (
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse;"
-        "width:100%;margin-bottom:1em}td,th{border:1px solid #999;padding:.3em;vertical-align:top;"
-        "text-align:left}"
-        ".pairs td:first-child{width:30%;font-weight:bold}"
-    )
+            when = [h in WHEN_COLUMNS for h in block.headers]
+            head = _html_row(block.headers, "th", when)
+            rows = "".join(_html_row(r, "td", when) for r in block.rows)
+            body.append(f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>")
+    style = PRINT_CSS.substitute(title=_css_string(title), academy=_css_string(academy))
     return (
         f'<!DOCTYPE html>\n<html lang="en-GB"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{style}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
 
-def _html_row(cells: tuple[str, ...], tag: str) -> str:
-    inner = "".join(f"<{tag}>{html.escape(c).replace(chr(10), '<br>')}</{tag}>" for c in cells)
+def to_pdf(page: str) -> bytes:
+    """The HTML record as an A4 PDF (WeasyPrint: see docs/decisions/0071-export-pdf.md)."""
+    try:
+        from weasyprint import HTML  # imported here: only a PDF export pays for loading it
+    except OSError:  # it loads the system's Pango when imported
+        raise ConfigError(PDF_NEEDS) from None
+
+    # Its warnings (e.g. which font subsetter it used) are for its developers, not an operator.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    return HTML(string=page).write_pdf()
+
+
+def _html_row(cells: tuple[str, ...], tag: str, when: list[bool] | None = None) -> str:
+    classes = [' class="when"' if w else "" for w in when or [False] * len(cells)]
+    inner = "".join(
+        f"<{tag}{c}>{html.escape(x).replace(chr(10), '<br>')}</{tag}>"
+        for x, c in zip(cells, classes, strict=True)
+    )
     return f"<tr>{inner}</tr>"
+
+
+def _css_string(text: str) -> str:
+    """Text as a CSS string literal: anything but letters, digits and spaces as an escape."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in text) + '"'

@@ -171,3 +171,13 @@ class PracticeClock(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     offset_seconds: Mapped[int] = mapped_column(default=0)
+
+
+class PersonName(Base):
+    """A member of staff's name as the chat platform gave it, kept for a while (see directory.py)."""
+
+    __tablename__ = "person_names"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(EncryptedText("person_names.name"))
+    fetched_at: Mapped[datetime]

@@ -27,13 +27,14 @@ class Row:
 
 
 def when(moment: datetime) -> str:
-    """A moment as UK local time, e.g. `Mon 23 Nov 2026 10:00`."""
-    return moment.astimezone(LONDON).strftime("%a %d %b %Y %H:%M")
+    """A moment as UK local time, e.g. `Mon 7 Dec 2026 10:04` (as a record is dated by hand)."""
+    local = moment.astimezone(LONDON)
+    return f"{day(local.date())} {local:%H:%M}"
 
 
 def day(value: date) -> str:
-    """A date, e.g. `Mon 23 Nov 2026`."""
-    return value.strftime("%a %d %b %Y")
+    """A date, e.g. `Mon 7 Dec 2026`."""
+    return f"{value:%a} {value.day} {value:%b %Y}"
 
 
 def rows(fields: tuple[Field, ...], values: dict[str, Any], choices: dict[str, dict[str, str]]) -> list[Row]:

@@ -29,6 +29,7 @@ def test_manifest_is_least_privilege_and_matches_the_code():
         "im:write",
         "groups:history",
         "groups:read",
+        "users:read",  # staff names for the case record (SECURITY.md)
     }
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert "file_shared" not in events and {"message.im", "message.groups"} <= set(events)

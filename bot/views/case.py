@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, decide_action
@@ -38,6 +38,7 @@ MODAL_BLOCKS = 100  # Slack's limit of blocks in a modal
 TIMELINE_SHOWN = 40  # the latest events; the export has every one
 TEXT_SHOWN = 600  # characters of one typed answer in the modal; the export has all of it
 USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
+Who = Callable[[str | None], str]
 
 
 def metadata(reference: str, decision: str = "") -> str:
@@ -48,10 +49,11 @@ def metadata(reference: str, decision: str = "") -> str:
 
 def case_view(detail: CaseDetail, *, notice: str = "") -> View:
     """The full case for its safeguarding team, with a button for each decision possible now."""
+    who = named(detail)
     blocks: list[Block] = [{"type": "header", "text": plain(f"Case {detail.reference}")}]
     if notice:
         blocks.append({"type": "context", "elements": [mrkdwn(f":white_check_mark: {escape(notice)}")]})
-    blocks.append({"type": "section", "fields": _summary_fields(detail)})
+    blocks.append({"type": "section", "fields": _summary_fields(detail, who)})
     if detail.due:
         blocks.append({"type": "section", "text": mrkdwn(_due_text(detail.due))})
     if detail.missing_for_close and not detail.closed_at:
@@ -63,18 +65,18 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
     blocks.append({"type": "divider"})
     blocks.append({"type": "header", "text": plain("The report")})
     for title, rows in detail.answer_sections:
-        blocks += _sections([f"*{escape(title)}*", *(_row(r) for r in rows)])
+        blocks += _sections([f"*{escape(title)}*", *(_row(r, who) for r in rows)])
     if detail.decisions:
         blocks.append({"type": "header", "text": plain("Decisions recorded")})
-        blocks += _sections(_decision_lines(detail.decisions))
+        blocks += _sections(_decision_lines(detail.decisions, who))
     if detail.deletions:
         blocks.append({"type": "header", "text": plain("Deletion")})
-        blocks += _sections([_deletion_line(d) for d in detail.deletions])
+        blocks += _sections([_deletion_line(d, who) for d in detail.deletions])
     blocks.append({"type": "header", "text": plain("Timeline")})
     earlier = detail.timeline[:-TIMELINE_SHOWN]
     if earlier:
         blocks.append(_context(f"{len(earlier)} earlier events are in the export (`ypsi case export`)."))
-    blocks += _sections([_timeline_line(e) for e in detail.timeline[-TIMELINE_SHOWN:]])
+    blocks += _sections([_timeline_line(e, who) for e in detail.timeline[-TIMELINE_SHOWN:]])
     return _modal(CallbackId.CASE, metadata(detail.reference), detail.reference, _fit(blocks))
 
 
@@ -146,13 +148,13 @@ def _modal(callback_id: str, private_metadata: str, title: str, blocks: list[Blo
     }
 
 
-def _summary_fields(detail: CaseDetail) -> list[dict[str, Any]]:
+def _summary_fields(detail: CaseDetail, who: Who) -> list[dict[str, Any]]:
     pairs = [
         ("Academy", escape(detail.academy_name)),
         ("Status", escape(detail.status_label)),
         ("Urgency", "Urgent" if detail.urgent else "Normal"),
-        ("Owner", person(detail.owner_id) if detail.owner_id else "Nobody yet"),
-        ("Reported by", person(detail.reporter_id)),
+        ("Owner", who(detail.owner_id) if detail.owner_id else "Nobody yet"),
+        ("Reported by", who(detail.reporter_id)),
         ("Reported", when(detail.reported_at)),
     ]
     fields = [mrkdwn(f"*{label}:*\n{value}") for label, value in pairs]
@@ -276,24 +278,22 @@ def _quote(sentence: str, source: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(f"“{escape(sentence)}” ({escape(source)})")]}
 
 
-def _decision_lines(decisions: Sequence[RecordedDecision]) -> list[str]:
+def _decision_lines(decisions: Sequence[RecordedDecision], who: Who) -> list[str]:
     lines = []
     for d in decisions:
-        lines.append(f"*{escape(d.title)}*: {when(d.at)}, {person(d.by)}{_moved(d.from_state, d.to_state)}")
-        lines += [f"   {_row(r)}" for r in d.rows]
+        lines.append(f"*{escape(d.title)}*: {when(d.at)}, {who(d.by)}{_moved(d.from_state, d.to_state)}")
+        lines += [f"   {_row(r, who)}" for r in d.rows]
     return lines
 
 
-def _deletion_line(d: Any) -> str:
-    confirmed = f", confirmed {when(d.confirmed_at)} by {person(d.confirmed_by)}" if d.confirmed_at else ""
+def _deletion_line(d: Any, who: Who) -> str:
+    confirmed = f", confirmed {when(d.confirmed_at)} by {who(d.confirmed_by)}" if d.confirmed_at else ""
     return f"• {escape(d.pseudonym)}: deadline {day(d.deadline)}, {escape(d.status)}{confirmed}"
 
 
-def _timeline_line(e: TimelineEntry) -> str:
+def _timeline_line(e: TimelineEntry, who: Who) -> str:
     reason = f": {escape(e.reason)}" if e.reason else ""
-    return (
-        f"{when(e.at)} · {escape(e.label)}{reason} · {person(e.actor_id)}{_moved(e.from_state, e.to_state)}"
-    )
+    return f"{when(e.at)} · {escape(e.label)}{reason} · {who(e.actor_id)}{_moved(e.from_state, e.to_state)}"
 
 
 def _moved(source: str | None, dest: str | None) -> str:
@@ -304,9 +304,9 @@ def _moved(source: str | None, dest: str | None) -> str:
     return f" ({escape(before + STATUS_LABELS[dest])})"
 
 
-def _row(row: Row) -> str:
+def _row(row: Row, who: Who) -> str:
     if row.kind == USER:
-        return f"*{escape(row.label)}:* {person(row.value)}"
+        return f"*{escape(row.label)}:* {who(row.value)}"
     value = (
         row.value if len(row.value) <= TEXT_SHOWN else row.value[:TEXT_SHOWN] + "… (the export has it all)"
     )
@@ -323,6 +323,19 @@ def _fit(blocks: list[Block]) -> list[Block]:
 
 def _context(text: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def named(detail: CaseDetail) -> Who:
+    """How the case modal shows a person: name and role; a mention (Slack shows the name) if unknown."""
+
+    def who(user_id: str | None) -> str:
+        if not user_id:
+            return ""
+        found = detail.person(user_id)
+        shown = escape(found.name) if found.name else person(user_id)
+        return f"{shown} ({escape(found.role)})" if found.role else shown
+
+    return who
 
 
 def person(user_id: str | None) -> str:

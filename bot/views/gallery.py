@@ -31,6 +31,7 @@ from conversations.casework import (
     TimelineEntry,
 )
 from conversations.decisions import load_decisions
+from conversations.directory import Person
 from conversations.policy import Guidance, load_guidance
 from conversations.readable import Row
 from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
@@ -140,6 +141,11 @@ def sample_detail(guidance: Guidance) -> CaseDetail:
             Due("Deletion deadline: Mon 23 Nov 2026", at, True),
             Due("Confirm deletion for each young person"),
         ),
+        people={
+            "U0OAKDSL00": Person("U0OAKDSL00", "Alex Morgan", "DSL"),
+            "U0TEACHER0": Person("U0TEACHER0", "Chris Taylor", "member of staff who reported"),
+            "ypsi-bot": Person("ypsi-bot", "ypsi-bot", ""),
+        },
     )
 
 

@@ -45,6 +45,7 @@ class FakeSlackApi:
     socket_mode_url: str = ""
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
+    names: dict[str, str] = field(default_factory=dict)  # user -> full name users.info gives
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -147,7 +148,13 @@ class FakeSlackApi:
         return {"ok": True, "url": self.socket_mode_url}
 
     def _users_info(self, params: dict[str, Any], n: int) -> dict[str, Any]:
-        return {"ok": True, "user": {"id": params["user"], "tz": "Europe/London", "is_bot": False}}
+        """A workspace member as Slack describes one (in `names`), else `user_not_found`."""
+        name = self.names.get(params["user"])
+        if name is None:
+            return {"ok": False, "error": "user_not_found"}
+        profile = {"real_name": name, "display_name": name.split()[0]}
+        user = {"id": params["user"], "real_name": name, "tz": "Europe/London", "is_bot": False}
+        return {"ok": True, "user": {**user, "profile": profile}}
 
 
 def dm_channel(user: str) -> str:

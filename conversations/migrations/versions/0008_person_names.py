@@ -1,0 +1,33 @@
+"""cache of staff names looked up from the chat platform
+
+Revision ID: 0008
+Revises: 0002
+Create Date: 2026-11-29
+
+A new table only: existing cases keep user ids as before, and names are looked up on first use.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import conversations.crypto
+import conversations.models
+
+revision = "0008"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "person_names",
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("name", conversations.crypto.EncryptedText("person_names.name"), nullable=False),
+        sa.Column("fetched_at", conversations.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("person_names")
