@@ -210,7 +210,8 @@ def test_a_malformed_value_is_named_and_stops_nothing(ctx, tmp_path, value, name
     assert out.returncode == 1 and "Traceback" not in out.stderr, out.stdout + out.stderr
     assert out.stdout.splitlines() == [
         f"BROKEN: case {reference}, event {ids[3]}: {named}",
-        f"BROKEN: case {reference}, event {ids[5]}: its sealed details is malformed: it is too short to be sealed (it was altered)",
+        f"BROKEN: case {reference}, event {ids[5]}: its sealed details is malformed: "
+        "it is too short to be sealed (it was altered)",
     ]
     assert "2 problems among 7 events." in out.stderr
 
