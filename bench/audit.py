@@ -4,6 +4,12 @@
 with a reason and details (both sealed, then MAC'd), 100 events per transaction. The timed
 verify is the whole of `audit.verify`: every event's form, key, decryption, link and MAC,
 then the checkpoint chain and the latest checkpoint's heads.
+
+The oracle row replays the attack of issue 12 on 20 cases taken through real decisions
+(acknowledge, then advice sought twice, with every option in turn): for each event
+with a reason, SHA-256 over its canonical form with every option label of decisions.toml
+(and small `entry` indexes) against (a) the unkeyed hash the app stored before the chain was
+keyed, computed from the same event, and (b) the MAC stored now.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.common import Row, context, ms, on_each_database
-from conversations import audit
+from conversations import audit, casework
 from conversations.context import Context
-from conversations.models import Case
+from conversations.decisions import load_decisions
+from conversations.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, TEACHER, TEAM
+from tests.reminder_setup import report
 
 NAME = "7 audit"
 CASES = 100
@@ -44,6 +52,8 @@ def _run(kind: str) -> list[Row]:
                 count, breaks = audit.verify(uow.session)
                 verify.append(time.perf_counter() - started)
         assert count == CASES * PER_CASE and breaks == [], breaks
+    with context(kind, (TEACHER,)) as ctx:
+        unkeyed, keyed, reasons = _oracle(ctx)
     events = f"{count:,} events"
     return [
         Row(NAME, f"record one event, {kind}", statistics.median(appends), note="median, sealed + MAC'd"),
@@ -55,7 +65,43 @@ def _run(kind: str) -> list[Row]:
             ms(statistics.median(verify)) / count * 1000,
             unit="µs",
         ),
+        Row(NAME, f"reasons recovered from the unkeyed hash, {kind}", unkeyed, unit=f"of {reasons}"),
+        Row(NAME, f"reasons recovered from the stored MAC, {kind}", keyed, unit=f"of {reasons}"),
     ]
+
+
+def _oracle(ctx: Context) -> tuple[int, int, int]:
+    services = ("esas", "first_response", "stoke_referral", "police_mash", "other")
+    for n in range(20):
+        reference = report(ctx)
+        dsl = OAKFIELD.dsl_users[0]
+        casework.record_decision(ctx, reference, dsl, "acknowledged", {})
+        casework.record_decision(
+            ctx, reference, dsl, "advice_sought", {"service": services[n % 5], "adviser": "A"}
+        )
+        casework.record_decision(
+            ctx, reference, dsl, "advice_sought", {"service": services[(n + 2) % 5], "adviser": "B"}
+        )
+    labels = [
+        label for d in load_decisions().by_key.values() for f in d.fields for label in f.options.values()
+    ]
+    unkeyed = keyed = reasons = 0
+    with ctx.db.unit_of_work() as uow:
+        for event in uow.session.scalars(select(AuditEvent).where(AuditEvent.reason.is_not(None))):
+            reasons += 1
+            unkeyed += _guess(event, audit.event_hash(event), labels) == event.reason
+            keyed += _guess(event, event.hash, labels) == event.reason
+    return unkeyed, keyed, reasons
+
+
+def _guess(event: AuditEvent, target: str, labels: list[str]) -> str | None:
+    names = ("case_id", "academy_key", "actor_id", "at", "action", "from_state", "to_state", "prev_hash")
+    clear = {name: getattr(event, name) for name in names}
+    for label in labels:
+        for entry in range(4):
+            if audit.event_hash(AuditEvent(**clear, reason=label, details={"entry": entry})) == target:
+                return label
+    return None
 
 
 def _fill(ctx: Context) -> list[float]:
