@@ -3,6 +3,8 @@ and the one-line errors for a missing or wrong key."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import stat
@@ -60,6 +62,32 @@ def test_first_key_is_current_and_others_still_open():
     ring = Keyring.parse(f"{NEW_LINE},{OLD.line()}")
     assert ring.current == "new"
     assert ring.open(OLD.seal(b"x", "p"), "p") == b"x"
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("plain text", "is not a sealed value"),
+        ("v1:test:@@not base64@@", "is not valid base64"),
+        ("v1:test:QUJD", "is too short to be sealed"),
+    ],
+)
+def test_a_malformed_value_is_a_decryption_error_not_a_crash(token, problem):
+    assert problem in Keyring.form_problem(token)
+    with pytest.raises(DecryptionError):
+        TEST_KEYRING.open(token, "audit_events.reason")
+    assert Keyring.form_problem(TEST_KEYRING.seal(b"x", "p")) is None
+
+
+def test_mac_keys_are_derived_per_key_and_purpose_never_the_encryption_key():
+    ring = Keyring.parse(f"{NEW_LINE},{OLD.line()}")
+    message = b"an event's stored form"
+    macs = {ring.mac(kid, purpose, message) for kid in ("new", "old") for purpose in ("a", "b")}
+    assert len(macs) == 4
+    assert hmac.new(ring.keys["new"], message, hashlib.sha256).hexdigest() not in macs
+    assert ring.mac("new", "a", message) == Keyring.parse(NEW_LINE).mac("new", "a", message)
+    with pytest.raises(DecryptionError, match="lacks key 'gone'"):
+        ring.mac("gone", "a", message)
 
 
 def _raw(ctx, sql: str) -> list:
