@@ -71,8 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         handler=keys_rotate
     )
     trail = sub.add_parser("audit", help="audit trail").add_subparsers(required=True, metavar="ACTION")
-    trail.add_parser("verify", help="check every audit chain; name the first broken event").set_defaults(
-        handler=audit_verify
+    check = trail.add_parser("verify", help="check every audit chain; name every broken event")
+    check.add_argument("--head", help="a checkpoint digest kept elsewhere (e.g. from the weekly digest)")
+    check.set_defaults(handler=audit_verify)
+    trail.add_parser("checkpoint", help="record every chain's head now; print its digest").set_defaults(
+        handler=audit_checkpoint
     )
     purge_parser = sub.add_parser("purge", help="delete records past their retention date (audited)")
     purge_parser.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
@@ -199,16 +202,27 @@ def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
-    """Check every chain; exit 1 naming the first broken event of each broken chain."""
+    """Check every chain and checkpoint; exit 1 naming every problem found."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
     with ctx.db.unit_of_work() as uow:
-        checked, broken = audit.verify(uow.session)
+        checked, broken = audit.verify(uow.session, head=args.head)
     for b in broken:
-        print(f"BROKEN: case {b.case_reference or '(no case)'}, event {b.event_id}: {b.problem}")
+        where = [f"case {b.case_reference or '(no case)'}"] if b.event_id or b.case_reference else []
+        where += [f"event {b.event_id}"] if b.event_id else []
+        print(f"BROKEN: {', '.join(where)}: {b.problem}" if where else f"BROKEN: {b.problem}")
     if broken:
-        print(f"{len(broken)} broken chains among {checked} events.", file=sys.stderr)
+        print(f"{len(broken)} problems among {checked} events.", file=sys.stderr)
         return 1
     print(f"ok: {checked} audit events verified, every chain intact.")
+    return 0
+
+
+def audit_checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    """Record the head of every chain; print the digest to keep outside the database."""
+    ctx = build_context(settings, practice=not settings.slack_enabled)
+    written = audit.checkpoint_now(ctx)
+    print(f"checkpoint {written.id}: {written.digest} ({written.chains} chains, {written.events} events)")
+    print("Keep this digest outside the database; `ypsi audit verify --head DIGEST` checks against it.")
     return 0
 
 

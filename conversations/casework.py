@@ -278,7 +278,7 @@ def record_decision(
         if decision.effect:
             EFFECTS[decision.effect](session, case, clean, user_id, now)
         source, dest = cases.fire(ctx, case, decision.trigger)
-        entry = _append(case, decision, clean, user_id, now, source, dest)
+        entry = append_entry(case, decision, clean, user_id, now, source, dest)
         audit.record(
             session,
             action=decision.key,
@@ -397,11 +397,14 @@ def _add_facts(case: Case, facts: tuple[str, ...]) -> None:
     case.facts = sorted(set(case.facts) | set(facts))
 
 
-def _append(
+def append_entry(
     case: Case, decision: Decision, clean: dict[str, Any], user_id: str, now: datetime, source: str, dest: str
 ) -> int:
-    # History only grows: a decision recorded twice keeps both entries (reassigned, so the
-    # JSON column sees the change). `seq` orders entries recorded in the same instant.
+    """Append a decision to the case's history (sealed, emptied by a purge); return its index.
+
+    History only grows: a decision recorded twice keeps both entries (reassigned, so the JSON
+    column sees the change). `seq` orders entries recorded in the same instant.
+    """
     seq = sum(len(es) for es in case.decisions.values())
     entries = [
         *case.decisions.get(decision.key, []),

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import re
 import string
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 
@@ -45,6 +49,8 @@ class Keyring:
 
     current: str
     keys: dict[str, bytes]
+    # MAC keys derived from `keys`, by (key id, purpose): derived once, not per event.
+    _derived: dict[tuple[str, str], bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def parse(cls, value: str) -> Keyring:
@@ -71,7 +77,7 @@ class Keyring:
         """Decrypt a sealed value; a missing or wrong key is a DecryptionError naming the key id."""
         _, kid, body = _split(token)
         self.require(kid)
-        raw = base64.b64decode(body)
+        raw = _decode_body(body)
         try:
             return AESGCM(self.keys[kid]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _aad(kid, purpose))
         except InvalidTag:
@@ -89,6 +95,31 @@ class Keyring:
     def key_id(self, token: str) -> str:
         """The id of the key that sealed `token`."""
         return _split(token)[1]
+
+    @staticmethod
+    def form_problem(token: str) -> str | None:
+        """What is wrong with the form of a sealed value (without opening it), or None."""
+        version, _, rest = token.partition(":")
+        kid, _, body = rest.partition(":")
+        if version != VERSION or not KEY_ID.match(kid) or not body:
+            return f"is not a sealed value ({VERSION}:<key id>:<base64>)"
+        try:
+            _decode_body(body)
+        except DecryptionError as exc:
+            return str(exc).removeprefix("a stored value ")
+        return None
+
+    def mac(self, kid: str, purpose: str, message: bytes) -> str:
+        """HMAC-SHA256 (hex) of `message` under a key derived from key `kid` for `purpose`.
+
+        The MAC key is derived (HKDF), never the encryption key itself, so a MAC reveals
+        nothing about the key that seals values, and each purpose has a key of its own.
+        """
+        self.require(kid)
+        if (kid, purpose) not in self._derived:
+            hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"ypsi {purpose}".encode())
+            self._derived[(kid, purpose)] = hkdf.derive(self.keys[kid])
+        return hmac.new(self._derived[(kid, purpose)], message, hashlib.sha256).hexdigest()
 
     def line(self) -> str:
         """The keyring in the form YPSI_ENCRYPTION_KEYS takes."""
@@ -127,6 +158,16 @@ def _split(token: str) -> tuple[str, str, str]:
     if version != VERSION or not kid or not body:
         raise DecryptionError(f"{SETTING}: a stored value is not encrypted (was the database migrated?)")
     return version, kid, body
+
+
+def _decode_body(body: str) -> bytes:
+    try:
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise DecryptionError("a stored value is not valid base64 (it was altered)") from None
+    if len(raw) <= NONCE_BYTES + 16:
+        raise DecryptionError("a stored value is too short to be sealed (it was altered)")
+    return raw
 
 
 def _aad(kid: str, purpose: str) -> bytes:

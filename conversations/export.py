@@ -310,7 +310,9 @@ def _chain_note(ctx: Context, reference: str) -> str:
         _, broken = audit.verify(uow.session)
     problems = [b for b in broken if b.case_reference == reference]
     if problems:
-        return f"Audit trail: {count} events. WARNING: event {problems[0].event_id} {problems[0].problem}."
+        first = problems[0]
+        where = f"event {first.event_id} " if first.event_id else ""  # None: the chain was cut back
+        return f"Audit trail: {count} events. WARNING: {where}{first.problem}."
     return f"Audit trail: {count} events, each chained to the one before; the chain is intact."
 
 

@@ -45,6 +45,8 @@ def check(db: Database, keyring: Keyring) -> None:
         for name, col in REWRITABLE + APPEND_ONLY:
             samples: dict[str, str] = {}
             for _, token in _tokens(connection, name, col):
+                if (name, col) in APPEND_ONLY and Keyring.form_problem(token):
+                    continue  # malformed: `ypsi audit verify` names the event
                 samples.setdefault(keyring.key_id(token), token)
             for kid, token in samples.items():
                 if (name, col) in APPEND_ONLY:
@@ -68,7 +70,7 @@ def rotate(ctx: Context, keyring: Keyring, actor_id: str = "cli") -> Rotation:
             audit_keys.update(
                 kid
                 for _, token in _tokens(connection, name, col)
-                if (kid := keyring.key_id(token)) != keyring.current
+                if not Keyring.form_problem(token) and (kid := keyring.key_id(token)) != keyring.current
             )
         retirable = tuple(k for k in keyring.keys if k != keyring.current and k not in audit_keys)
         audit.record(

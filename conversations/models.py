@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, TypeDecorator, text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from conversations.crypto import EncryptedJSON, EncryptedText
@@ -124,6 +124,25 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("audit_events.details"), default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The key whose derived MAC key made `hash`; None for events written before the chain was keyed.
+    key_id: Mapped[str | None] = mapped_column(String(16))
+
+
+class AuditCheckpoint(Base):
+    """The head of every audit chain at a moment, MAC'd and chained: truncation shows against it.
+
+    Append-only like the events. Holds ids, counts and MACs only, never content; its short
+    digest travels outside the database (the weekly digest, `ypsi audit checkpoint`).
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    heads: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(16))
+    prev_mac: Mapped[str] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class Reminder(Base):

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, reminders
+from conversations import audit, cases, casework, reminders
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
@@ -161,6 +161,12 @@ def extend_deadline(
             deletion.deadline = deadline
         uow.session.flush()
         source, dest = cases.fire(ctx, case, "extend_deletion")
+        # The reason is free text decisions.toml marks sensitive: it joins the case's history
+        # (sealed, emptied by a purge) like the DSL's own "Extend" form; the audit event only
+        # points at that entry (docs/decisions/0051-sensitive-text-stays-on-the-case.md).
+        values = {"deadline": deadline.isoformat(), "reason": (reason or "").strip()}
+        decision = load_decisions().get(EXTEND_DECISION)
+        entry = casework.append_entry(case, decision, values, user_id, ctx.clock(), source, dest)
         audit.record(
             uow.session,
             action="deletion_deadline_extended",
@@ -169,8 +175,7 @@ def extend_deadline(
             case=case,
             from_state=source,
             to_state=dest,
-            reason=(reason or "").strip(),
-            details={"from": before, "to": deadline.isoformat()},
+            details={"from": before, "to": deadline.isoformat(), "entry": entry},
         )
         uow.commit()
         return deadline

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conversations import audit
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.models import Case, Deletion, Draft, Reminder
@@ -171,7 +172,8 @@ def _digest(ctx: Context, session: Session, row: Reminder) -> ReminderMessage:
         )
     )
     lines = tuple(_digest_line(session, c) for c in cases) or ("No open cases.",)
-    fields: dict[str, Any] = {"academy": academy.name, "count": len(cases)}
+    checkpoint = audit.latest_digest(session.connection()) or "none yet"
+    fields: dict[str, Any] = {"academy": academy.name, "count": len(cases), "checkpoint": checkpoint}
     return ReminderMessage(
         reminder_id=row.id,
         kind=DIGEST,

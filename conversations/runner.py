@@ -190,8 +190,9 @@ class Runner:
         return total
 
     def maintain(self) -> None:
-        """Create the weekly digests and, every `sweep_every`, re-check all open work."""
+        """Create the weekly digests and a daily audit checkpoint; every `sweep_every`, re-check open work."""
         reminders.ensure_digests(self.ctx)
+        audit.checkpoint_if_due(self.ctx)
         now = self.ctx.clock()
         if self._last_sweep is None or now - self._last_sweep >= self.sweep_every:
             reminders.sweep(self.ctx)

@@ -3,6 +3,8 @@ and the one-line errors for a missing or wrong key."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import stat
@@ -61,6 +63,32 @@ def test_first_key_is_current_and_others_still_open():
     ring = Keyring.parse(f"{NEW_LINE},{OLD.line()}")
     assert ring.current == "new"
     assert ring.open(OLD.seal(b"x", "p"), "p") == b"x"
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("plain text", "is not a sealed value"),
+        ("v1:test:@@not base64@@", "is not valid base64"),
+        ("v1:test:QUJD", "is too short to be sealed"),
+    ],
+)
+def test_a_malformed_value_is_a_decryption_error_not_a_crash(token, problem):
+    assert problem in Keyring.form_problem(token)
+    with pytest.raises(DecryptionError):
+        TEST_KEYRING.open(token, "audit_events.reason")
+    assert Keyring.form_problem(TEST_KEYRING.seal(b"x", "p")) is None
+
+
+def test_mac_keys_are_derived_per_key_and_purpose_never_the_encryption_key():
+    ring = Keyring.parse(f"{NEW_LINE},{OLD.line()}")
+    message = b"an event's stored form"
+    macs = {ring.mac(kid, purpose, message) for kid in ("new", "old") for purpose in ("a", "b")}
+    assert len(macs) == 4
+    assert hmac.new(ring.keys["new"], message, hashlib.sha256).hexdigest() not in macs
+    assert ring.mac("new", "a", message) == Keyring.parse(NEW_LINE).mac("new", "a", message)
+    with pytest.raises(DecryptionError, match="lacks key 'gone'"):
+        ring.mac("gone", "a", message)
 
 
 def _raw(ctx, sql: str) -> list:
@@ -126,7 +154,8 @@ def test_migration_seals_rows_written_before_encryption(database_url, academies,
     with db.unit_of_work() as uow:
         assert uow.session.get(Draft, "d1").answers == {"young_people": {"identifiers": "Pupil AB"}}
         assert uow.session.scalar(select(AuditEvent.reason)) == "Pupil AB"
-        assert audit.verify(uow.session) == (1, [])
+        # The unkeyed event, then the keyed event migration 0006 appended to re-anchor its chain.
+        assert audit.verify(uow.session) == (2, [])
         with pytest.raises(Exception, match="append-only"):
             uow.session.execute(text("UPDATE audit_events SET action = 'x'"))
 
