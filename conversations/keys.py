@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, column, select, table, update
+from sqlalchemy import Connection, Select, column, select, table, update
 
 from conversations import audit
 from conversations.context import Context
@@ -24,6 +24,8 @@ REWRITABLE = [
     ("deletions", "pseudonym"),
 ]
 APPEND_ONLY = [("audit_events", "reason"), ("audit_events", "details")]
+# Tables whose rows carry the id of the key their MAC was made with.
+MAC_KEYED = ["audit_events", "audit_checkpoints"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,11 @@ def rotate(ctx: Context, keyring: Keyring, actor_id: str = "cli") -> Rotation:
                 for _, token in _tokens(connection, name, col)
                 if not Keyring.form_problem(token) and (kid := keyring.key_id(token)) != keyring.current
             )
-        retirable = tuple(k for k in keyring.keys if k != keyring.current and k not in audit_keys)
+        # A key that keyed an audit event's or checkpoint's MAC is needed to verify it, sealed or not.
+        macs = {kid for name in MAC_KEYED for (kid,) in connection.execute(_key_ids(name))}
+        retirable = tuple(
+            k for k in keyring.keys if k != keyring.current and k not in audit_keys and k not in macs
+        )
         audit.record(
             uow.session,
             action="keys_rotated",
@@ -82,6 +88,11 @@ def rotate(ctx: Context, keyring: Keyring, actor_id: str = "cli") -> Rotation:
         )
         uow.commit()
     return Rotation(rewritten, dict(audit_keys), retirable)
+
+
+def _key_ids(name: str) -> Select[tuple[str]]:
+    source = table(name, column("key_id"))
+    return select(source.c.key_id).where(source.c.key_id.is_not(None)).distinct()
 
 
 def _reseal(connection: Connection, keyring: Keyring, name: str, col: str) -> int:

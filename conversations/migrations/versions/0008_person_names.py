@@ -1,7 +1,7 @@
 """cache of staff names looked up from the chat platform
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-29
 
 A new table only: existing cases keep user ids as before, and names are looked up on first use.
@@ -14,7 +14,7 @@ import conversations.crypto
 import conversations.models
 
 revision = "0008"
-down_revision = "0002"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """the practice console's simulated clock
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0008
 Create Date: 2026-11-29
 
 One row: how far the practice console's clock runs ahead of real time, so that a restarted
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0002"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
