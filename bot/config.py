@@ -18,6 +18,7 @@ from conversations.retention import DEFAULT_FILE as DEFAULT_RETENTION_FILE
 
 DEFAULT_DATABASE_URL = "sqlite:///ypsi.db"
 DEFAULT_ACADEMIES_FILE = "academies.toml"
+DEFAULT_HOST = "127.0.0.1"  # loopback: a TLS reverse proxy on the same machine faces Slack
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Settings:
     port: int
     encryption_keys: str = ""
     retention_file: Path = DEFAULT_RETENTION_FILE
+    host: str = DEFAULT_HOST
 
     @property
     def slack_enabled(self) -> bool:
@@ -52,6 +54,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         app_token=env.get("SLACK_APP_TOKEN", "").strip(),
         api_url=_api_url(env.get("SLACK_API_URL", "").strip()),
         port=_port(env.get("PORT", "").strip() or "3000"),
+        host=_host(env.get("HOST", "").strip() or DEFAULT_HOST),
         encryption_keys=env.get("YPSI_ENCRYPTION_KEYS", "").strip(),
         retention_file=Path(env.get("YPSI_RETENTION_FILE", "").strip() or DEFAULT_RETENTION_FILE),
     )
@@ -65,6 +68,12 @@ def _api_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
         raise ConfigError(f"SLACK_API_URL '{value}' is not a URL: use e.g. https://slack.com/api/")
     return value if value.endswith("/") else value + "/"
+
+
+def _host(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.:\-]+", value):
+        raise ConfigError(f"HOST '{value}' must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+    return value
 
 
 def _port(value: str) -> int:

@@ -1,6 +1,6 @@
 """Drive the real bolt app over real HTTP with signed Slack payloads, against the fake Web API.
 
-`SlackHarness` serves the app (bot.server.http_server) on 127.0.0.1 port 0 and waits, after each
+`SlackHarness` serves the app (bot.http_server.http_server) on 127.0.0.1 port 0 and waits, after each
 request, for every listener thread bolt started to finish, so assertions never need a sleep.
 It follows each person's open modal the way Slack would (views.open, views.update, and
 `response_action: update` acks), so a test can answer the modal it is shown.
@@ -24,8 +24,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.http_server import PATH, http_server
 from bot.ids import COMMAND, CallbackId
-from bot.server import PATH, http_server
 from conversations.context import Context
 from tests.slack.fake_api import TEAM, FakeSlackApi
 
