@@ -1,6 +1,8 @@
 """A stateful fake of the Slack Web API: stdlib HTTP server on 127.0.0.1, port 0, in a thread.
 
 It records every call (method name and decoded params) and answers the methods the app uses.
+A view or message breaking one of Slack's documented Block Kit limits is refused with
+`invalid_blocks`, as Slack would (and noted in `limit_problems`), so every Slack test checks them.
 Any other method (files.* included) is recorded and answered `unknown_method`, so a test can
 assert it was never called.
 """
@@ -15,10 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.views.limits import problems
+
 BOT_USER = "U0YPSIBOT0"
 BOT_ID = "B0YPSIBOT0"
 TEAM = "T0SCHOOLS00"
 JSON_PARAMS = ("view", "blocks", "metadata", "attachments")
+VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral")
 
 
 @dataclass
@@ -45,6 +51,7 @@ class FakeSlackApi:
     socket_mode_url: str = ""
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
+    limit_problems: list[tuple[str, list[str]]] = field(default_factory=list)  # calls refused for a limit
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -96,6 +103,11 @@ class FakeSlackApi:
         error = self.failures.get((method, params.get("channel"))) or self.failures.get((method, None))
         if error:
             return {"ok": False, "error": error}
+        broken = _broken_limits(method, params)
+        if broken:  # as Slack does: the whole call is refused
+            with self._lock:
+                self.limit_problems.append((method, broken))
+            return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": broken}}
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         return answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
 
@@ -148,6 +160,15 @@ class FakeSlackApi:
 
     def _users_info(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "user": {"id": params["user"], "tz": "Europe/London", "is_bot": False}}
+
+
+def _broken_limits(method: str, params: dict[str, Any]) -> list[str]:
+    """Slack's documented Block Kit limits the call's view or message breaks (none: [])."""
+    if method in VIEW_METHODS and isinstance(params.get("view"), dict):
+        return problems(params["view"])
+    if method in MESSAGE_METHODS and isinstance(params.get("blocks"), list):
+        return problems({"text": params.get("text", ""), "blocks": params["blocks"]})
+    return []
 
 
 def dm_channel(user: str) -> str:
