@@ -134,7 +134,8 @@ def step_view(
         blocks.append({"type": "section", "text": mrkdwn(contact_lines("Call now if needed", contacts))})
     if not first:
         blocks.append(_navigation())
-    return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=True)
+    # Closing is worth a "your report is saved" message only once there is a draft to keep.
+    return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=bool(draft_id))
 
 
 def review_view(draft_id: str, suggestion: Suggestion) -> View:

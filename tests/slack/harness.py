@@ -162,6 +162,7 @@ class SlackHarness:
         response = self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         if payload["type"] == "view_submission" and response.json.get("response_action") == "update":
             self.api.views[payload["view"]["id"]] = response.json["view"]
+            self.api.touch_view(payload["view"]["id"])
         return response
 
     # --- what people do ---------------------------------------------------------------------
@@ -220,7 +221,12 @@ class SlackHarness:
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A0YPSIAPP0",
             "trigger_id": self._trigger(user),
-            "view": {**view, "id": self.current[user], "state": {"values": state_values(view, values or {})}},
+            "view": {
+                **view,
+                "id": self.current[user],
+                "hash": self.api.view_hashes.get(self.current[user], ""),
+                "state": {"values": state_values(view, values or {})},
+            },
         }
 
     def submit_view(self, user: str, values: dict[str, Any] | None = None) -> Response:
@@ -238,7 +244,12 @@ class SlackHarness:
                 "api_app_id": "A0YPSIAPP0",
                 "trigger_id": self._trigger(user),
                 "container": {"type": "view", "view_id": self.current[user]},
-                "view": {**view, "id": self.current[user], "state": {"values": {}}},
+                "view": {
+                    **view,
+                    "id": self.current[user],
+                    "hash": self.api.view_hashes.get(self.current[user], ""),
+                    "state": {"values": {}},
+                },
                 "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
             }
         )
@@ -256,7 +267,7 @@ class SlackHarness:
                 "container": {"type": "message", "channel_id": channel, "message_ts": ts},
                 "channel": {"id": channel},
                 "message": {"ts": ts},
-                "response_url": "https://hooks.slack.invalid/actions/1",
+                "response_url": self.api.response_url("actions"),
                 "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
             }
         )
@@ -285,9 +296,11 @@ class SlackHarness:
         self._follow(user, trigger)
         return response
 
-    def close_view(self, user: str) -> Response:
-        """Close the current modal with its X."""
+    def close_view(self, user: str) -> Response | None:
+        """Close the current modal with its X (Slack tells the app only if it asked: notify_on_close)."""
         view = self.view(user)
+        if not view.get("notify_on_close"):
+            return None
         return self.interact(
             {
                 "type": "view_closed",
