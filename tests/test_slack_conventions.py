@@ -71,6 +71,13 @@ def test_server_errors_are_retried_too(slack):
     assert slack.api.posted(dm_channel(OAK_DSL)) == []
 
 
+def test_a_dropped_connection_is_retried(slack):
+    slack.api.drop("conversations.info", times=2)
+    send_report(slack)
+    assert len(slack.api.calls("conversations.info")) == 3
+    assert len(slack.api.posted(OAKFIELD.dsl_channel)) == 1
+
+
 def test_a_channel_slack_would_not_describe_is_unknown_never_not_private(ctx, slack):
     slack.api.fail_http("conversations.info", 503, times=3)  # every attempt fails
     reference = send_report(slack)

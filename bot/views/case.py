@@ -52,7 +52,7 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
         blocks.append({"type": "context", "elements": [mrkdwn(f":white_check_mark: {escape(notice)}")]})
     blocks.append({"type": "section", "fields": _summary_fields(detail)})
     if detail.due:
-        blocks.append({"type": "section", "text": mrkdwn(_due_text(detail.due))})
+        blocks.append({"type": "section", "text": mrkdwn(_due_text(detail.due), verbatim=True)})
     if detail.missing_for_close and not detail.closed_at:
         missing = "; ".join(detail.missing_for_close)
         blocks.append({"type": "context", "elements": [mrkdwn(f"*Before it can close:* {escape(missing)}.")]})

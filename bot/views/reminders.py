@@ -37,7 +37,7 @@ def answered(blocks: list[Block], action_id: str, line: str, *, keep_others: boo
         others = [e for e in _elements(block) if e.get("action_id") != action_id]
         if keep_others and others:
             kept.append({**block, "elements": others})
-    return [*kept, {"type": "context", "elements": [mrkdwn(line)]}]
+    return [*kept, {"type": "context", "elements": [mrkdwn(line, verbatim=True)]}]
 
 
 def clicked_label(blocks: list[Block], action_id: str) -> str:

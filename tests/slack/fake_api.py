@@ -23,6 +23,7 @@ BOT_USER = "U0YPSIBOT0"
 BOT_ID = "B0YPSIBOT0"
 TEAM = "T0SCHOOLS00"
 JSON_PARAMS = ("view", "blocks", "metadata", "attachments")
+DROPPED = 0  # an HTTP "status" meaning: close the connection without answering
 RESPONSE_PATH, RESPONSE_URL = "/response/", "response_url"  # an interaction's response_url, recorded
 VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
 MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", RESPONSE_URL)
@@ -108,6 +109,10 @@ class FakeSlackApi:
     def fail_http(self, method: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
         """Answer the next `times` calls of `method` with HTTP `status` (429 with Retry-After, 5xx)."""
         self._http_failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` without an answer."""
+        self._http_failures.setdefault(method, []).extend([(DROPPED, None)] * times)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
@@ -255,6 +260,9 @@ def _handler(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
             if path.startswith(RESPONSE_PATH):  # recorded with the name the response_url was made for
                 method, params["response_url_for"] = RESPONSE_URL, path[len(RESPONSE_PATH) :]
             status, headers, answer = api.answer(method, params)
+            if status == DROPPED:
+                self.close_connection = True
+                return
             data = json.dumps(answer).encode()
             self.send_response(status)
             for name, value in headers.items():
