@@ -2,7 +2,10 @@
 
 Before posting, `conversations.info` confirms the DSL channel is private and the bot is in it.
 If not, the case is already saved; the card goes to each DSL by direct message instead and the
-fallback is audited. A card already posted (the urgent one) is updated in place.
+fallback is audited. When Slack does not answer (rate limited, a server error, no connection,
+after the client's retries) the channel is "unknown", never "not private": the card still goes
+to the DSLs privately, and the audited reason says Slack did not answer. A card already posted
+(the urgent one) is updated in place.
 """
 
 from __future__ import annotations
@@ -23,11 +26,28 @@ from conversations.routing import Alert
 log = logging.getLogger("ypsi.slack")
 
 
+# Errors that say nothing about the channel: Slack (or the way to it) failed.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class ChannelUnknown(RuntimeError):
+    """Slack did not say whether the channel is private (after the client's retries)."""
+
+
 def channel_problem(client: WebClient, channel: str) -> str | None:
-    """Why the bot must not post in `channel`, or None when it is private and the bot is a member."""
+    """Why the bot must not post in `channel`, or None when it is private and the bot is a member.
+
+    Raises ChannelUnknown when Slack did not answer: that is not a fact about the channel.
+    """
     try:
         info = client.conversations_info(channel=channel)["channel"]
+    except OSError as exc:  # no connection, after the connection retries
+        raise ChannelUnknown(f"no connection to Slack ({exc.__class__.__name__})") from None
     except SlackApiError as exc:
+        if _transient(exc):
+            raise ChannelUnknown(f"Slack did not answer ({exc.response.get('error', 'error')})") from None
         # Without channels:read (least privilege) a public channel is "not found", like a
         # private one the bot was not invited to: either way it must not be used.
         error = exc.response.get("error", "error")
@@ -39,11 +59,20 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
     return None
 
 
+def _transient(exc: SlackApiError) -> bool:
+    status = getattr(exc.response, "status_code", 200)
+    return status == 429 or status >= 500 or exc.response.get("error") in TRANSIENT_ERRORS
+
+
 def channel_problems(academies: Academies, client: WebClient) -> list[str]:
     """One line per academy whose DSL channel cannot be used (for `ypsi check-config`)."""
     lines = []
     for academy in academies.all():
-        problem = channel_problem(client, academy.dsl_channel)
+        try:
+            problem = channel_problem(client, academy.dsl_channel)
+        except ChannelUnknown as exc:
+            lines.append(f"{academy.name} ({academy.dsl_channel}): could not be checked: {exc}; try again")
+            continue
         if problem:
             lines.append(
                 f"{academy.name} ({academy.dsl_channel}): {problem}; alerts go to the DSLs by direct "
@@ -54,7 +83,11 @@ def channel_problems(academies: Academies, client: WebClient) -> list[str]:
 
 def deliver_alert(ctx: Context, client: WebClient, alert: Alert, *, mention_dsls: bool = False) -> None:
     """Post the case's card in its DSL channel, update it in place, or fall back to direct messages."""
-    problem = channel_problem(client, alert.channel)
+    try:
+        problem = channel_problem(client, alert.channel)
+    except ChannelUnknown as exc:
+        # Not "not private": unknown. The DSLs must still hear now, and a DM is private.
+        problem = f"ypsi-bot could not check the channel: {exc}"
     if problem is None:
         try:
             _post_or_update(ctx, client, alert, mention_dsls)

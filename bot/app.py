@@ -16,6 +16,7 @@ from bot.directory import slack_directory
 from bot.ids import SLACK_USER
 from bot.listeners import register_all
 from bot.listeners.shape import well_formed
+from bot.retries import retry_handlers
 from bot.views.text import UNEXPECTED
 from conversations.context import Context
 
@@ -28,10 +29,10 @@ PROCESS_BEFORE_RESPONSE = False
 
 
 def web_client(settings: Settings) -> WebClient:
-    """The Web API client, pointed at SLACK_API_URL when set (GovSlack, tests)."""
+    """The Web API client, pointed at SLACK_API_URL when set (GovSlack, tests), with retry handlers."""
     if settings.api_url:
-        return WebClient(token=settings.bot_token, base_url=settings.api_url)
-    return WebClient(token=settings.bot_token)
+        return WebClient(token=settings.bot_token, base_url=settings.api_url, retry_handlers=retry_handlers())
+    return WebClient(token=settings.bot_token, retry_handlers=retry_handlers())
 
 
 def create_app(

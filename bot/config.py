@@ -21,6 +21,7 @@ DEFAULT_DATABASE_URL = "sqlite:///ypsi.db"
 DEFAULT_ACADEMIES_FILE = "academies.toml"
 # SQLAlchemy URL schemes of the two databases the product supports, with the driver it installs.
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+DEFAULT_HOST = "127.0.0.1"  # loopback: a TLS reverse proxy on the same machine faces Slack
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Settings:
     retention_file: Path = DEFAULT_RETENTION_FILE
     # Named by YPSI_ACADEMIES_FILE rather than the default: then it must exist, even to practise.
     academies_file_named: bool = False
+    host: str = DEFAULT_HOST
 
     @property
     def slack_enabled(self) -> bool:
@@ -59,6 +61,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         app_token=env.get("SLACK_APP_TOKEN", "").strip(),
         api_url=_api_url(env.get("SLACK_API_URL", "").strip()),
         port=_port(env.get("PORT", "").strip() or "3000"),
+        host=_host(env.get("HOST", "").strip() or DEFAULT_HOST),
         encryption_keys=env.get("YPSI_ENCRYPTION_KEYS", "").strip(),
         retention_file=Path(env.get("YPSI_RETENTION_FILE", "").strip() or DEFAULT_RETENTION_FILE),
     )
@@ -103,6 +106,12 @@ def _api_url(value: str) -> str:
     if not re.match(r"^https?://[^\s/]+", value):
         raise ConfigError(f"SLACK_API_URL '{value}' is not a URL: use e.g. https://slack.com/api/")
     return value if value.endswith("/") else value + "/"
+
+
+def _host(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.:\-]+", value):
+        raise ConfigError(f"HOST '{value}' must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+    return value
 
 
 def _port(value: str) -> int:

@@ -15,6 +15,8 @@ from slack_sdk import WebClient
 
 from bot.alerts import channel_problem, direct_message
 from bot.ids import REMINDER_PREFIX, reminder_action
+from bot.views.limits import MESSAGE_BLOCKS, chunks, pack
+from bot.views.report import button
 from conversations.reminder_messages import ButtonAction, ReminderMessage
 
 ACTION_PREFIX = REMINDER_PREFIX  # the name tests/slack/hostile.py imports
@@ -29,26 +31,32 @@ class ChannelUnusable(RuntimeError):
 def blocks(message: ReminderMessage, *, channel: bool = False) -> dict[str, Any]:
     """The message as Block Kit (texts are the data file's, never free text); `channel`: no pseudonyms."""
     urgent = ":rotating_light: " if message.urgent else ""
-    body = [f"{urgent}*{message.title}*", message.text, *message.lines]
-    result: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(body)}}]
     buttons = [b for b in message.buttons if not (channel and b.action in PRIVATE_ONLY)]
-    if buttons:
+    runs = list(chunks(buttons))  # 25 buttons to an actions block
+    # The digest's lines fill sections (3,000 characters each) in the blocks the buttons leave.
+    body = [f"{urgent}*{message.title}*", message.text, *message.lines]
+    texts = pack(body, max_blocks=MESSAGE_BLOCKS - len(runs))
+    result: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in texts]
+    for number, run in enumerate(runs):
+        suffix = f":{number}" if number else ""
         result.append(
             {
                 "type": "actions",
-                "block_id": f"ypsi_reminder:{message.reminder_id}",
+                "block_id": f"ypsi_reminder:{message.reminder_id}{suffix}",
                 "elements": [
-                    {
-                        "type": "button",
-                        "action_id": reminder_action(b.action, b.value),
-                        "text": {"type": "plain_text", "text": b.label[:75]},
-                        "value": b.value,
-                    }
-                    for b in buttons
+                    button(
+                        b.label, reminder_action(b.action, b.value), b.value, label=_spoken(b.label, message)
+                    )
+                    for b in run
                 ],
             }
         )
     return {"text": message.title, "blocks": result}
+
+
+def _spoken(label: str, message: ReminderMessage) -> str:
+    # Several reminders in one DM read alike: a screen reader says which case a button is for.
+    return f"{label} ({message.reference})" if message.reference else ""
 
 
 def slack_deliverer(client: WebClient) -> Callable[[ReminderMessage], None]:

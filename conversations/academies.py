@@ -14,6 +14,8 @@ from conversations.errors import ConfigError
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
 TEAM_ID = re.compile(r"^T[A-Z0-9]{8,}$")
+# "URGENT YPSI concern YPSI-2026-0042 at <name>" must fit a Slack header (150 characters).
+NAME_LIMIT = 100
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 NAME_MAX = 80
 
@@ -167,6 +169,10 @@ def _check_ids(where: str, a: Academy) -> None:
     checks = [
         (KEY.match(a.key), f"key '{a.key}' must be lower-case letters, digits, - or _"),
         (a.name.strip(), "name is empty"),
+        (
+            len(a.name) <= NAME_LIMIT,
+            f"name is {len(a.name)} characters: at most {NAME_LIMIT} (it heads the DSL's alert in Slack)",
+        ),
         (CHANNEL_ID.match(a.dsl_channel), f"dsl_channel '{a.dsl_channel}' is not a Slack channel id (C…)"),
         (a.dsl_users, "dsl_users needs at least one Slack user id"),
         (not a.team_id or TEAM_ID.match(a.team_id), f"team_id '{a.team_id}' is not a Slack team id (T…)"),

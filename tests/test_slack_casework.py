@@ -107,7 +107,7 @@ def test_case_study_a_through_slack(ctx, slack):
     ref, ts = report(slack, WITH_SENTINELS)
     slack.click_message(DSL, CHANNEL, ts, ActionId.ACKNOWLEDGE, ref)
     slack.click_message(DSL, CHANNEL, ts, ActionId.ACKNOWLEDGE, ref)  # a double click
-    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == ALREADY_ACKNOWLEDGED
+    assert slack.api.calls("response_url")[-1].params["text"] == ALREADY_ACKNOWLEDGED
     open_from_card(slack, DSL, ref, ts)
     case = str(slack.view(DSL))
     assert SENTINEL_NAME in case and "Experimental: romantic" in case  # the DSL sees the record
@@ -351,7 +351,7 @@ def test_others_are_refused_everywhere_audited_and_shown_nothing(slack, sqlite_c
 
     for action in (ActionId.ACKNOWLEDGE, ActionId.OPEN_CASE):
         slack.click_message(intruder, CHANNEL, ts, action, ref)
-        assert slack.api.calls()[-1].method == "chat.postEphemeral"
+        assert slack.api.calls()[-1].method == "response_url"
         assert slack.api.calls()[-1].params["text"] == CASE_REFUSED
         attempts += 1
     for key in load_decisions().by_key:

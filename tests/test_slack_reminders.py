@@ -100,7 +100,7 @@ def press(slack, user: str, channel: str, ts: str, message: dict[str, Any], butt
             "container": {"type": "message", "channel_id": channel, "message_ts": ts, "is_ephemeral": False},
             "channel": {"id": channel},
             "message": {"ts": ts, "text": message["text"], "blocks": message["blocks"]},
-            "response_url": "https://hooks.slack.invalid/actions/2",
+            "response_url": slack.api.response_url(user),
             "actions": [
                 {
                     "type": "button",
@@ -236,7 +236,7 @@ def test_the_dsl_can_send_the_check_to_someone_else(ctx, slack):
     assert messages(slack, TEACHER_DM) == []
     [(ts, check)] = messages(slack, dm_channel("U0OAKTUTOR"))
     press(slack, TEACHER, dm_channel("U0OAKTUTOR"), ts, check, find(check, ButtonAction.NOT_YET))
-    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == CASE_REFUSED  # no longer theirs
+    assert slack.api.calls("response_url")[-1].params["text"] == CASE_REFUSED  # no longer theirs
     press(slack, "U0OAKTUTOR", dm_channel("U0OAKTUTOR"), ts, check, find(check, ButtonAction.NOT_YET))
     assert audit_actions(ctx, ref)[-1] == "deletion_not_yet"
     assert {d.follow_up_user for d in deletions(ctx, ref)} == {"U0OAKTUTOR"}
@@ -264,8 +264,8 @@ def test_someone_else_cannot_answer_a_deletion_check(ctx, slack):
     for user in (ROAMING, RIVERSIDE.dsl_users[0]):
         press(slack, user, TEACHER_DM, ts, check, find(check, ButtonAction.DELETION_CONFIRMED_FOR, "Pupil 1"))
         press(slack, user, TEACHER_DM, ts, check, find(check, ButtonAction.NOT_YET))
-    ephemerals = slack.api.calls("chat.postEphemeral")
-    assert [(c.params["user"], c.params["text"]) for c in ephemerals] == [
+    ephemerals = slack.api.calls("response_url")
+    assert [(c.params["response_url_for"], c.params["text"]) for c in ephemerals] == [
         (ROAMING, CASE_REFUSED),
         (ROAMING, CASE_REFUSED),
         (RIVERSIDE.dsl_users[0], CASE_REFUSED),
@@ -328,7 +328,7 @@ def test_extend_deadline_is_for_the_case_s_dsls_only(ctx, slack, clock):
     ref, ts, due = deadline_reminder(slack, clock)
     press(slack, TEACHER, DSL_DM, ts, due, find(due, ButtonAction.EXTEND_DEADLINE))
     assert slack.api.calls("views.open") == []
-    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == CASE_REFUSED
+    assert slack.api.calls("response_url")[-1].params["text"] == CASE_REFUSED
     assert audit_actions(ctx, ref)[-1] == "access_refused"
 
 
@@ -359,7 +359,7 @@ def due_today(slack) -> list[dict[str, Any]]:
 def test_another_academy_s_dsl_cannot_snooze(ctx, slack, clock):
     ref, ts, due = deadline_reminder(slack, clock)
     press(slack, RIVERSIDE.dsl_users[0], DSL_DM, ts, due, find(due, ButtonAction.SNOOZE))
-    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == CASE_REFUSED
+    assert slack.api.calls("response_url")[-1].params["text"] == CASE_REFUSED
     assert not [r for r in rows(ctx, ref) if r.details.get("snoozed_from")]
     assert audit_actions(ctx, ref)[-1] == "access_refused"
 
@@ -401,7 +401,7 @@ def test_a_second_acknowledge_says_it_is_taken(slack, clock):
     [(ts, realert)] = messages(slack, CHANNEL)
     cases.acknowledge(slack.ctx, ref, OAKFIELD.deputy_users[0])
     press(slack, DSL, CHANNEL, ts, realert, find(realert, ButtonAction.ACKNOWLEDGE))
-    assert "already been picked up" in slack.api.calls("chat.postEphemeral")[-1].params["text"]
+    assert "already been picked up" in slack.api.calls("response_url")[-1].params["text"]
 
 
 def test_resume_report_opens_the_teacher_s_own_draft(slack, clock):
@@ -422,7 +422,7 @@ def test_unknown_or_malformed_reminder_buttons_do_nothing(slack, clock):
         "text": {"type": "plain_text", "text": "?"},
     }
     assert press(slack, DSL, DSL_DM, ts, due, bogus).status == 200
-    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == CASE_REFUSED
+    assert slack.api.calls("response_url")[-1].params["text"] == CASE_REFUSED
     unknown = {**bogus, "action_id": reminder_action("nothing", "1"), "value": "1"}
     assert press(slack, DSL, DSL_DM, ts, due, unknown).status == 200
     assert slack.api.calls("chat.update") == []

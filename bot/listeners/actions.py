@@ -28,7 +28,8 @@ from bot.ids import (
 from bot.listeners import cases as case_screens
 from bot.listeners import reminders as reminder_screens
 from bot.listeners.flow import current_view, first_view
-from bot.views.report import notice_view
+from bot.listeners.replies import update_view
+from bot.views.report import View, notice_view
 from bot.views.text import ALREADY_ACKNOWLEDGED, error_text
 from conversations import casework, reminder_actions, reports
 from conversations.context import Context
@@ -61,36 +62,41 @@ def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> 
     # error handler), not just after it, where bolt's ack wait would time out (3 s, then 404).
     view, user = body["view"], body["user"]["id"]
     shown = dialogue.REVIEW if view["callback_id"] == CallbackId.REVIEW else step_of(view["callback_id"])
-    draft_id, view_id = view["private_metadata"], view["id"]
+    draft_id = view["private_metadata"]
     ack()
-
-    def moved_back() -> reports.DraftView:
-        try:
-            return reports.back(ctx, draft_id, user, expected_step=shown)
-        except StaleStep:
-            return reports.get(ctx, draft_id, user)
-
-    _show(ctx, client, view_id, moved_back)  # a sent or someone else's draft: a notice, not an error
+    try:
+        reports.back(ctx, draft_id, user, expected_step=shown)
+    except StaleStep:
+        pass  # the draft moved on meanwhile: show where it is
+    except ConversationError as exc:  # a sent or someone else's draft: a notice, not an error
+        notice = notice_view(error_text(exc))
+        update_view(client, view, lambda: notice)
+        return
+    _show(ctx, client, view, lambda: reports.get(ctx, draft_id, user))
 
 
 def resume(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Carry on with the unfinished draft at its current step."""
-    draft_id, view_id, user = body["view"]["private_metadata"], body["view"]["id"], body["user"]["id"]
+    view, user = body["view"], body["user"]["id"]
+    draft_id = view["private_metadata"]
     ack()
-    _show(ctx, client, view_id, lambda: reports.get(ctx, draft_id, user))
+    _show(ctx, client, view, lambda: reports.get(ctx, draft_id, user))
 
 
 def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Discard the unfinished draft and start a new one (a second click resumes the new one)."""
-    draft_id, view_id, user = body["view"]["private_metadata"], body["view"]["id"], body["user"]["id"]
+    view, user = body["view"], body["user"]["id"]
+    draft_id = view["private_metadata"]
     team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
     ack()
-
-    def restarted() -> reports.DraftView:
+    try:
         old = reports.get(ctx, draft_id, user)
-        return reports.start(ctx, team, user, restart=not old.finished)
-
-    _show(ctx, client, view_id, restarted)
+        draft_id = reports.start(ctx, team, user, restart=not old.finished).id
+    except ConversationError as exc:
+        notice = notice_view(error_text(exc))
+        update_view(client, view, lambda: notice)
+        return
+    _show(ctx, client, view, lambda: reports.get(ctx, draft_id, user))
 
 
 def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -180,9 +186,15 @@ def choose_only(ack: Ack) -> None:
     ack()
 
 
-def _show(ctx: Context, client: WebClient, view_id: str, load: Callable[[], reports.DraftView]) -> None:
-    try:
-        new_view = current_view(ctx, load())
-    except ConversationError as exc:
-        new_view = notice_view(error_text(exc))
-    client.views_update(view_id=view_id, view=new_view)
+def _show(
+    ctx: Context, client: WebClient, view: dict[str, Any], load: Callable[[], reports.DraftView]
+) -> None:
+    """The modal `view` shows where the draft is now (re-read again if the modal changed meanwhile)."""
+
+    def render() -> View:
+        try:
+            return current_view(ctx, load())
+        except ConversationError as exc:
+            return notice_view(error_text(exc))
+
+    update_view(client, view, render)

@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.alerts import direct_message, update_card
+from bot.listeners.replies import reply_privately, update_view
 from bot.views.case import case_notice, case_view, decision_view, not_yet_view
 from bot.views.home import home_view
 from bot.views.report import View
@@ -87,11 +88,11 @@ def clicked(body: dict[str, Any]) -> tuple[str, str, str]:
 
 def tell_privately(client: WebClient, body: dict[str, Any], text: str) -> None:
     """A short answer only the person sees, where they clicked: the channel, the modal, or a new modal."""
-    user, channel, view = body["user"]["id"], _dict(body.get("channel")), _dict(body.get("view"))
-    if _dict(body.get("container")).get("type") == "message" and channel.get("id"):
-        client.chat_postEphemeral(channel=channel["id"], user=user, text=text)
-    elif view.get("type") == "modal" and view.get("id"):
-        client.views_update(view_id=view["id"], view=case_notice(text))
+    view = _dict(body.get("view"))
+    if _dict(body.get("container")).get("type") == "message" and reply_privately(client, body, text):
+        return
+    if view.get("type") == "modal" and view.get("id"):
+        update_view(client, view, lambda: case_notice(text))
     else:
         client.views_open(trigger_id=body["trigger_id"], view=case_notice(text))
 
@@ -105,7 +106,7 @@ def show(client: WebClient, body: dict[str, Any], view: View) -> None:
     """Replace the modal the click came from, or open a new one (from a message or Home)."""
     current = _dict(body.get("view"))
     if current.get("type") == "modal" and current.get("id"):
-        client.views_update(view_id=current["id"], view=view)
+        update_view(client, current, lambda: view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -147,8 +147,7 @@ def _confirm_deletion(click: Click) -> None:
 
 def _extend_deadline(click: Click) -> None:
     casework.decision_form(click.ctx, click.value, click.user, EXTEND_FORM)  # refuses (audited) first
-    heading = screens.first_text(click.blocks)
-    view = screens.extend_view(click.value, click.channel, click.ts, heading)
+    view = screens.extend_view(click.value, click.channel, click.ts)
     click.client.views_open(trigger_id=click.body["trigger_id"], view=view)
 
 
@@ -196,7 +195,6 @@ class Extension:
     reference: str
     channel: str
     ts: str
-    heading: str
     deadline: date | None
     reason: str | None
 
@@ -205,7 +203,7 @@ def extension_of(view: dict[str, Any]) -> Extension:
     """Read the extend modal (NotFound when its metadata is not the modal's own)."""
     try:
         data = json.loads(view.get("private_metadata", ""))
-        parts = [data["case"], data["channel"], data["ts"], data["heading"]]
+        parts = [data["case"], data["channel"], data["ts"]]
     except (ValueError, TypeError, KeyError) as exc:
         raise NotFound("malformed private_metadata") from exc
     if not all(isinstance(p, str) for p in parts):
@@ -234,7 +232,7 @@ def after_extension(
     log.info("deletion deadline extended", extra={"case": extension.reference})
     if extension.channel and extension.ts:
         line = screens.recorded_line(f"Deadline extended to {deadline:%a %d %b %Y}", user, ctx.clock())
-        message = screens.extended_message(extension.heading, line)
+        message = screens.extended_message(extension.reference, line)
         update_message(client, extension.channel, extension.ts, message)
     alert = routing.load_alert(ctx, extension.reference)
     if alert.status != before:

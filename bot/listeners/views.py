@@ -132,9 +132,11 @@ def extend_deadline(
 
 
 def closed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """Closing the modal keeps the draft: say so, and how to carry on."""
+    """Closing the modal keeps the draft: say so, and how to carry on (only if there is one)."""
+    has_draft = bool(body["view"].get("private_metadata"))
     ack()
-    direct_message(client, body["user"]["id"], {"text": DRAFT_KEPT})
+    if has_draft:
+        direct_message(client, body["user"]["id"], {"text": DRAFT_KEPT})
 
 
 def _view_or_notice(ctx: Context, draft_id: str, user: str) -> dict[str, Any]:

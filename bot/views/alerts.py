@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.ids import ALERT_EVENT_TYPE, ActionId, BlockId
-from bot.views.report import Block, button, contact_lines, mrkdwn, plain
+from bot.views.report import Block, button, contact_lines, header, mrkdwn
 from bot.views.text import escape
 from conversations.calendar import LONDON
 from conversations.policy import Contact
@@ -28,7 +28,7 @@ def alert_text(alert: Alert) -> str:
 def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -> dict[str, Any]:
     """chat.postMessage / chat.update arguments (without channel) for the card of one case."""
     blocks: list[Block] = [
-        {"type": "header", "text": plain(alert_text(alert))},
+        header(alert_text(alert)),
         {"type": "section", "fields": _fields(alert)},
     ]
     if alert.flags:
@@ -37,7 +37,7 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
         who = " ".join(f"<@{u}>" for u in alert.dsl_users)
         blocks.append({"type": "section", "text": mrkdwn(f"{who}: please pick this up now.")})
     if note:
-        blocks.append({"type": "context", "elements": [mrkdwn(escape(note))]})
+        blocks.append({"type": "context", "elements": [mrkdwn(escape(note), verbatim=True)]})
     blocks.append(
         {
             "type": "actions",
@@ -73,8 +73,15 @@ def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, An
 
 def _buttons(alert: Alert) -> list[Block]:
     styles = {ACKNOWLEDGE: "primary"}
+    labels = {OPEN_CASE: f"Open case {alert.reference}"}
     return [
-        button(ACTION_LABELS[action], CARD_ACTIONS[action], alert.reference, style=styles.get(action))
+        button(
+            ACTION_LABELS[action],
+            CARD_ACTIONS[action],
+            alert.reference,
+            style=styles.get(action),
+            label=labels.get(action),
+        )
         for action in alert.actions
     ]
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, decide_action
-from bot.views.report import Block, View, button, input_block, mrkdwn, plain
+from bot.views.limits import SECTION_TEXT, chunks, pack
+from bot.views.report import Block, View, button, header, input_block, mrkdwn, plain
 from bot.views.text import escape
 from conversations.casework import (
     Blocked,
@@ -31,8 +32,6 @@ from conversations.reminder_actions import FOLLOW_UP
 from conversations.reminders import policy
 from conversations.routing import STATUS_LABELS
 
-SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
-BUTTONS_PER_BLOCK = 25  # Slack's limit of elements in one actions block
 LIST_LIMIT = 40  # case lines in one message or Home view (50 and 100 blocks are Slack's limits)
 MODAL_BLOCKS = 100  # Slack's limit of blocks in a modal
 TIMELINE_SHOWN = 40  # the latest events; the export has every one
@@ -55,7 +54,7 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
         blocks.append({"type": "context", "elements": [mrkdwn(f":white_check_mark: {escape(notice)}")]})
     blocks.append({"type": "section", "fields": _summary_fields(detail, who)})
     if detail.due:
-        blocks.append({"type": "section", "text": mrkdwn(_due_text(detail.due))})
+        blocks.append({"type": "section", "text": mrkdwn(_due_text(detail.due), verbatim=True)})
     if detail.missing_for_close and not detail.closed_at:
         missing = "; ".join(detail.missing_for_close)
         blocks.append({"type": "context", "elements": [mrkdwn(f"*Before it can close:* {escape(missing)}.")]})
@@ -83,7 +82,7 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
 def decision_view(form: DecisionForm) -> View:
     """One decision as a modal: its policy sentence, its fields prefilled with their defaults."""
     decision = form.decision
-    blocks: list[Block] = [{"type": "header", "text": plain(decision.title)}]
+    blocks: list[Block] = [header(decision.title)]
     if decision.intro:
         blocks.append({"type": "section", "text": mrkdwn(escape(decision.intro))})
     for field in decision.fields:
@@ -99,7 +98,7 @@ def decision_view(form: DecisionForm) -> View:
 def not_yet_view(reference: str, title: str, message: str, missing: Sequence[str]) -> View:
     """A decision that cannot be recorded now, and what must be recorded first."""
     blocks: list[Block] = [
-        {"type": "header", "text": plain(title)},
+        header(title),
         {"type": "section", "text": mrkdwn(escape(message))},
     ]
     if missing:
@@ -187,15 +186,8 @@ def _decision_buttons(detail: CaseDetail) -> list[Block]:
             button(d.title[:75], decide_action(d.key), detail.reference, style=_style(d.key))
             for d in detail.available
         ]
-        for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
-            block_id = f"{BlockId.DECISIONS}:{start // BUTTONS_PER_BLOCK}"
-            blocks.append(
-                {
-                    "type": "actions",
-                    "block_id": block_id,
-                    "elements": buttons[start : start + BUTTONS_PER_BLOCK],
-                }
-            )
+        for number, run in enumerate(chunks(buttons)):
+            blocks.append({"type": "actions", "block_id": f"{BlockId.DECISIONS}:{number}", "elements": run})
     blocks += [_blocked(detail.reference, b) for b in detail.blocked]
     return blocks
 
@@ -346,18 +338,10 @@ def person(user_id: str | None) -> str:
 
 
 def _sections(lines: Sequence[str]) -> list[Block]:
-    """Lines packed into as few section blocks as Slack's text limit allows."""
-    blocks: list[Block] = []
-    current = ""
-    for line in lines:
-        line = line if len(line) <= SECTION_LIMIT else line[: SECTION_LIMIT - 1] + "…"
-        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
-            blocks.append({"type": "section", "text": mrkdwn(current)})
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        blocks.append({"type": "section", "text": mrkdwn(current)})
-    return blocks
+    """Lines (holding what people typed) packed into as few section blocks as Slack allows;
+    `_fit` cuts the modal to its block limit."""
+    texts = pack(lines, SECTION_TEXT, max_blocks=MODAL_BLOCKS)
+    return [{"type": "section", "text": mrkdwn(text, verbatim=True)} for text in texts]
 
 
 def _back(reference: str) -> Block:
@@ -378,6 +362,6 @@ def _case_line(line: OverviewLine) -> Block:
     )
     return {
         "type": "section",
-        "text": mrkdwn(text),
-        "accessory": button("Open", ActionId.OPEN_CASE, line.reference),
+        "text": mrkdwn(text, verbatim=True),
+        "accessory": button("Open", ActionId.OPEN_CASE, line.reference, label=f"Open case {line.reference}"),
     }

@@ -17,7 +17,7 @@ from bot.reminder_posts import blocks as reminder_blocks
 from bot.views.alerts import alert_message, teacher_receipt
 from bot.views.case import case_view, cases_message, decision_view, not_yet_view
 from bot.views.home import home_view
-from bot.views.reminders import answered, extend_view, first_text, recorded_line
+from bot.views.reminders import answered, extend_view, recorded_line
 from bot.views.report import resume_view, view_for
 from conversations.casework import (
     Blocked,
@@ -265,9 +265,7 @@ def reminder_screens() -> dict[str, dict[str, Any]]:
             **check,
             "blocks": answered(check["blocks"], clicked, line, keep_others=True),
         },
-        "reminder-extend-deadline": extend_view(
-            SAMPLE_ALERT.reference, "D0OAKDSL00", "1790000000.000003", first_text(check["blocks"])
-        ),
+        "reminder-extend-deadline": extend_view(SAMPLE_ALERT.reference, "D0OAKDSL00", "1790000000.000003"),
     }
 
 

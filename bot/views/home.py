@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.views.case import case_lines
+from bot.views.limits import pack
 from bot.views.report import Block, View, button, mrkdwn, plain
 from bot.views.text import NO_OPEN_CASES, NO_REPORTS, escape
 from conversations.casework import OverviewLine, ReportLine
@@ -38,7 +39,7 @@ def home_view(overview: Sequence[OverviewLine] | None, reports: Sequence[ReportL
     blocks.append({"type": "header", "text": plain("Your reports")})
     if reports:
         lines = [f"• *{escape(r.reference)}* ({when(r.reported_at)}): {escape(r.status)}" for r in reports]
-        blocks.append(_text("\n".join(lines[:40])))
+        blocks += [_text(text) for text in pack(lines, max_blocks=1)]
     else:
         blocks.append(_text(NO_REPORTS))
     return {"type": "home", "callback_id": CallbackId.HOME, "blocks": blocks}

@@ -19,7 +19,6 @@ from conversations.calendar import LONDON
 
 DEADLINE, REASON = "deadline", "reason"  # input block id = action id = the service's error keys
 REASON_LIMIT = 1000
-TITLE_KEPT = 2000  # characters of the reminder's first section carried to the modal's submission
 
 
 def recorded_line(what: str, user_id: str, at: datetime) -> str:
@@ -38,7 +37,7 @@ def answered(blocks: list[Block], action_id: str, line: str, *, keep_others: boo
         others = [e for e in _elements(block) if e.get("action_id") != action_id]
         if keep_others and others:
             kept.append({**block, "elements": others})
-    return [*kept, {"type": "context", "elements": [mrkdwn(line)]}]
+    return [*kept, {"type": "context", "elements": [mrkdwn(line, verbatim=True)]}]
 
 
 def clicked_label(blocks: list[Block], action_id: str) -> str:
@@ -57,15 +56,7 @@ def _elements(block: Block) -> list[Block]:
     return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
 
 
-def first_text(blocks: list[Block]) -> str:
-    """The text of the reminder's first section (its title and what it asks)."""
-    for block in blocks:
-        if block.get("type") == "section" and isinstance(block.get("text"), dict):
-            return str(block["text"].get("text", ""))[:TITLE_KEPT]
-    return ""
-
-
-def extend_view(reference: str, channel: str, ts: str, heading: str) -> View:
+def extend_view(reference: str, channel: str, ts: str) -> View:
     """Ask the new deletion deadline and why (both required; the service validates them)."""
     blocks: list[Block] = [
         {"type": "section", "text": mrkdwn(f"Case *{escape(reference)}*: choose the new deletion deadline.")},
@@ -88,7 +79,7 @@ def extend_view(reference: str, channel: str, ts: str, heading: str) -> View:
             },
         },
     ]
-    data = {"case": reference, "channel": channel, "ts": ts, "heading": heading}
+    data = {"case": reference, "channel": channel, "ts": ts}  # keys only: never the message's text
     return {
         "type": "modal",
         "callback_id": CallbackId.EXTEND_DEADLINE,
@@ -100,11 +91,13 @@ def extend_view(reference: str, channel: str, ts: str, heading: str) -> View:
     }
 
 
-def extended_message(heading: str, line: str) -> dict[str, Any]:
+def extended_message(reference: str, line: str) -> dict[str, Any]:
     """chat.update arguments for a reminder whose deadline was extended from the modal."""
-    blocks: list[Block] = [{"type": "context", "elements": [mrkdwn(line)]}]
-    if heading:
-        blocks.insert(0, {"type": "section", "text": mrkdwn(heading)})
+    heading = f"*Deletion deadline for case {escape(reference)}*"
+    blocks: list[Block] = [
+        {"type": "section", "text": mrkdwn(heading)},
+        {"type": "context", "elements": [mrkdwn(line, verbatim=True)]},
+    ]
     return {"text": "Deletion deadline extended", "blocks": blocks}
 
 

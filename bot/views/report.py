@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.views.limits import ACCESSIBILITY_LABEL, BUTTON_TEXT, HEADER_TEXT, OPTION_TEXT, SELECT_OPTIONS, clip
 from bot.views.text import REFER_NOW, escape
 from conversations.calendar import LONDON
 from conversations.policy import Contact, Field, Guidance, Rule, Step, Suggestion
@@ -31,6 +32,17 @@ STEP_CONTACTS = {dialogue.RISK_ACTIONS: "emergency"}
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
 ANSWER_SHOWN = 500  # characters of one typed answer on the review (escaped, still within a section)
 DISCARDED = "This report was discarded. Type /ypsi report to start a new one."
+# "Start again" discards the draft: Slack asks before sending the click.
+DISCARD_CONFIRM: dict[str, Any] = {
+    "title": {"type": "plain_text", "text": "Discard your report?"},
+    "text": {
+        "type": "plain_text",
+        "text": "Your unfinished report will be deleted and cannot be got back. Start a new one?",
+    },
+    "confirm": {"type": "plain_text", "text": "Discard and start again"},
+    "deny": {"type": "plain_text", "text": "Keep my report"},
+    "style": "danger",
+}
 
 
 def view_for(guidance: Guidance, draft: DraftView) -> View:
@@ -59,14 +71,26 @@ def opening_view(guidance: Guidance) -> View:
     return step_view(guidance.steps[dialogue.SAFETY], "", {}, {}, first=True)
 
 
+def header(text: str) -> Block:
+    """A header block, its text cut to Slack's 150 characters."""
+    return {"type": "header", "text": plain(clip(text, HEADER_TEXT))}
+
+
 def plain(text: str) -> dict[str, Any]:
     """A plain_text object: nothing in it is interpreted (safe for anything a person typed)."""
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
-    """A mrkdwn object: only for trusted text, or text passed through `escape`."""
-    return {"type": "mrkdwn", "text": text}
+def mrkdwn(text: str, *, verbatim: bool = False) -> dict[str, Any]:
+    """A mrkdwn object: only for trusted text, or text passed through `escape`.
+
+    `verbatim` where a person's text is shown: Slack then links no URL or channel name it
+    finds there (the mentions the builders write, `<@U…>`, still work).
+    """
+    obj: dict[str, Any] = {"type": "mrkdwn", "text": text}
+    if verbatim:
+        obj["verbatim"] = True
+    return obj
 
 
 def modal(
@@ -100,7 +124,7 @@ def step_view(
     first: bool = False,
 ) -> View:
     """The modal for one step: intro, one input block per field (prefilled), contacts, Back."""
-    blocks: list[Block] = [{"type": "header", "text": plain(step.title)}]
+    blocks: list[Block] = [header(step.title)]
     if step.intro:
         blocks.append({"type": "section", "text": mrkdwn(step.intro)})
     for field in step.fields:
@@ -109,7 +133,8 @@ def step_view(
         blocks.append({"type": "section", "text": mrkdwn(contact_lines("Call now if needed", contacts))})
     if not first:
         blocks.append(_navigation())
-    return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=True)
+    # Closing is worth a "your report is saved" message only once there is a draft to keep.
+    return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=bool(draft_id))
 
 
 def review_view(draft_id: str, suggestion: Suggestion, sections: Sequence[tuple[str, Sequence[Row]]]) -> View:
@@ -197,7 +222,9 @@ def resume_view(draft_id: str, step_title: str) -> View:
             "block_id": BlockId.RESUME_CHOICE,
             "elements": [
                 button("Carry on", ActionId.RESUME, draft_id, style="primary"),
-                button("Start again", ActionId.START_AGAIN, draft_id, style="danger"),
+                button(
+                    "Start again", ActionId.START_AGAIN, draft_id, style="danger", confirm=DISCARD_CONFIRM
+                ),
             ],
         },
     ]
@@ -318,11 +345,11 @@ ELEMENTS = {
 
 
 def _options(options: dict[str, str]) -> list[Block]:
-    return [_option(key, label) for key, label in options.items()]
+    return [_option(key, label) for key, label in list(options.items())[:SELECT_OPTIONS]]
 
 
 def _option(key: str, label: str) -> Block:
-    return {"text": plain(label[:75]), "value": key}
+    return {"text": plain(clip(label, OPTION_TEXT)), "value": key}
 
 
 def _quote(sentence: str, source: str) -> Block:
@@ -337,8 +364,27 @@ def _navigation() -> Block:
     }
 
 
-def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    button: Block = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
+def button(
+    text: str,
+    action_id: str,
+    value: str,
+    style: str | None = None,
+    *,
+    label: str = "",
+    confirm: Block | None = None,
+) -> Block:
+    """A button; `label` tells a screen reader which of several alike it is ("Open case …"),
+    `confirm` asks before a destructive action."""
+    button: Block = {
+        "type": "button",
+        "text": plain(clip(text, BUTTON_TEXT)),
+        "action_id": action_id,
+        "value": value,
+    }
     if style:
         button["style"] = style
+    if label:
+        button["accessibility_label"] = clip(label, ACCESSIBILITY_LABEL)
+    if confirm:
+        button["confirm"] = confirm
     return button

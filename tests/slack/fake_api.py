@@ -1,6 +1,8 @@
 """A stateful fake of the Slack Web API: stdlib HTTP server on 127.0.0.1, port 0, in a thread.
 
 It records every call (method name and decoded params) and answers the methods the app uses.
+A view or message breaking one of Slack's documented Block Kit limits is refused with
+`invalid_blocks`, as Slack would (and noted in `limit_problems`), so every Slack test checks them.
 Any other method (files.* included) is recorded and answered `unknown_method`, so a test can
 assert it was never called.
 """
@@ -15,10 +17,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.views.limits import problems
+
 BOT_USER = "U0YPSIBOT0"
 BOT_ID = "B0YPSIBOT0"
 TEAM = "T0SCHOOLS00"
 JSON_PARAMS = ("view", "blocks", "metadata", "attachments")
+DROPPED = 0  # an HTTP "status" meaning: close the connection without answering
+RESPONSE_PATH, RESPONSE_URL = "/response/", "response_url"  # an interaction's response_url, recorded
+VIEW_METHODS = ("views.open", "views.update", "views.push", "views.publish")
+MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", RESPONSE_URL)
 
 
 @dataclass
@@ -46,6 +54,10 @@ class FakeSlackApi:
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
     names: dict[str, str] = field(default_factory=dict)  # user -> full name users.info gives
+    limit_problems: list[tuple[str, list[str]]] = field(default_factory=list)  # calls refused for a limit
+    view_hashes: dict[str, str] = field(default_factory=dict)  # view id -> its current hash
+    _http_failures: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
+    _next_errors: dict[str, list[str]] = field(default_factory=dict)
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -64,6 +76,11 @@ class FakeSlackApi:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def response_url(self, name: str) -> str:
+        """A response_url for an interaction payload; what the app posts there is recorded as
+        `response_url` calls."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}{RESPONSE_PATH}{name}"
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Recorded calls, in order; only those of `method` when given."""
@@ -90,13 +107,55 @@ class FakeSlackApi:
         """Answer `method` (only for `channel`, when given) with `{"ok": false, "error": error}`."""
         self.failures[(method, channel)] = error
 
+    def fail_http(self, method: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
+        """Answer the next `times` calls of `method` with HTTP `status` (429 with Retry-After, 5xx)."""
+        self._http_failures.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Close the connection of the next `times` calls of `method` without an answer."""
+        self._http_failures.setdefault(method, []).extend([(DROPPED, None)] * times)
+
+    def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
+        self._next_errors.setdefault(method, []).extend([error] * times)
+
+    def touch_view(self, view_id: str) -> None:
+        """Something else changed the view (another click, another update): its hash moves on."""
+        with self._lock:
+            self.view_hashes[view_id] = f"h{next(self._counter)}"
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """HTTP status, headers and JSON body for one call (recorded whatever the answer)."""
+        with self._lock:
+            failures = self._http_failures.get(method)
+            failure = failures.pop(0) if failures else None
+        if failure is None:
+            return 200, {}, self.record(method, params)
+        with self._lock:
+            self._calls.append(Call(method, params))
+        status, retry_after = failure
+        error = "ratelimited" if status == 429 else "internal_error"
+        return status, ({"Retry-After": retry_after} if retry_after else {}), {"ok": False, "error": error}
+
     def record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._calls.append(Call(method, params))
             number = next(self._counter)
+            errors = self._next_errors.get(method)
+            once = errors.pop(0) if errors else None
+        if once:
+            return {"ok": False, "error": once}
+        conflict = self._hash_conflict(method, params)
+        if conflict:
+            return conflict
         error = self.failures.get((method, params.get("channel"))) or self.failures.get((method, None))
         if error:
             return {"ok": False, "error": error}
+        broken = _broken_limits(method, params)
+        if broken:  # as Slack does: the whole call is refused
+            with self._lock:
+                self.limit_problems.append((method, broken))
+            return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": broken}}
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         return answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
 
@@ -105,17 +164,29 @@ class FakeSlackApi:
     def _auth_test(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "ypsi-bot"}
 
+    def _hash_conflict(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """views.update with a `hash` older than the view's: refused, as Slack does."""
+        if method != "views.update" or not params.get("hash"):
+            return None
+        with self._lock:
+            current = self.view_hashes.get(params.get("view_id", ""))
+        if current is not None and params["hash"] != current:
+            return {"ok": False, "error": "hash_conflict"}
+        return None
+
     def _views_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         view_id = f"V{n:09d}"
         with self._lock:
             self.views[view_id] = params["view"]
             self.view_by_trigger[params["trigger_id"]] = view_id
+            self.view_hashes[view_id] = f"h{n}"
         return {"ok": True, "view": {**params["view"], "id": view_id, "hash": f"h{n}"}}
 
     def _views_update(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         with self._lock:
             self.views[params["view_id"]] = params["view"]
-        return {"ok": True, "view": {**params["view"], "id": params["view_id"]}}
+            self.view_hashes[params["view_id"]] = f"h{n}"
+        return {"ok": True, "view": {**params["view"], "id": params["view_id"], "hash": f"h{n}"}}
 
     _views_push = _views_open
 
@@ -147,6 +218,9 @@ class FakeSlackApi:
     def _apps_connections_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_mode_url}
 
+    def _response_url(self, params: dict[str, Any], n: int) -> dict[str, Any]:
+        return {"ok": True}
+
     def _users_info(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         """A workspace member as Slack describes one (in `names`), else `user_not_found`."""
         name = self.names.get(params["user"])
@@ -155,6 +229,15 @@ class FakeSlackApi:
         profile = {"real_name": name, "display_name": name.split()[0]}
         user = {"id": params["user"], "real_name": name, "tz": "Europe/London", "is_bot": False}
         return {"ok": True, "user": {**user, "profile": profile}}
+
+
+def _broken_limits(method: str, params: dict[str, Any]) -> list[str]:
+    """Slack's documented Block Kit limits the call's view or message breaks (none: [])."""
+    if method in VIEW_METHODS and isinstance(params.get("view"), dict):
+        return problems(params["view"])
+    if method in MESSAGE_METHODS and isinstance(params.get("blocks"), list):
+        return problems({"text": params.get("text", ""), "blocks": params["blocks"]})
+    return []
 
 
 def dm_channel(user: str) -> str:
@@ -180,8 +263,17 @@ def _handler(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
             path, _, query = self.path.partition("?")
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             params = _decode(body, self.headers.get("Content-Type", ""), query)
-            data = json.dumps(api.record(path.rsplit("/", 1)[-1], params)).encode()
-            self.send_response(200)
+            method = path.rsplit("/", 1)[-1]
+            if path.startswith(RESPONSE_PATH):  # recorded with the name the response_url was made for
+                method, params["response_url_for"] = RESPONSE_URL, path[len(RESPONSE_PATH) :]
+            status, headers, answer = api.answer(method, params)
+            if status == DROPPED:
+                self.close_connection = True
+                return
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

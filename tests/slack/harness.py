@@ -1,6 +1,6 @@
 """Drive the real bolt app over real HTTP with signed Slack payloads, against the fake Web API.
 
-`SlackHarness` serves the app (bot.server.http_server) on 127.0.0.1 port 0 and waits, after each
+`SlackHarness` serves the app (bot.http_server.http_server) on 127.0.0.1 port 0 and waits, after each
 request, for every listener thread bolt started to finish, so assertions never need a sleep.
 It follows each person's open modal the way Slack would (views.open, views.update, and
 `response_action: update` acks), so a test can answer the modal it is shown.
@@ -24,8 +24,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.http_server import PATH, Limits, http_server
 from bot.ids import COMMAND, CallbackId
-from bot.server import PATH, http_server
 from conversations.context import Context
 from tests.slack.fake_api import TEAM, FakeSlackApi
 
@@ -148,6 +148,12 @@ class SlackHarness:
                 response = Response(answer.status, answer.read().decode(), time.perf_counter() - started)
         except urllib.error.HTTPError as error:
             response = Response(error.code, error.read().decode(), time.perf_counter() - started)
+        except urllib.error.URLError as error:
+            # The server answers 413 to a body over its limit from the headers and closes without
+            # reading the rest: a client still sending sees the connection reset instead.
+            if len(body.encode()) < Limits().max_body:
+                raise
+            response = Response(413, f"refused unread ({error.reason.__class__.__name__})")
         self.executor.drain()
         return response
 
@@ -156,6 +162,7 @@ class SlackHarness:
         response = self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         if payload["type"] == "view_submission" and response.json.get("response_action") == "update":
             self.api.views[payload["view"]["id"]] = response.json["view"]
+            self.api.touch_view(payload["view"]["id"])
         return response
 
     # --- what people do ---------------------------------------------------------------------
@@ -214,7 +221,12 @@ class SlackHarness:
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A0YPSIAPP0",
             "trigger_id": self._trigger(user),
-            "view": {**view, "id": self.current[user], "state": {"values": state_values(view, values or {})}},
+            "view": {
+                **view,
+                "id": self.current[user],
+                "hash": self.api.view_hashes.get(self.current[user], ""),
+                "state": {"values": state_values(view, values or {})},
+            },
         }
 
     def submit_view(self, user: str, values: dict[str, Any] | None = None) -> Response:
@@ -232,7 +244,12 @@ class SlackHarness:
                 "api_app_id": "A0YPSIAPP0",
                 "trigger_id": self._trigger(user),
                 "container": {"type": "view", "view_id": self.current[user]},
-                "view": {**view, "id": self.current[user], "state": {"values": {}}},
+                "view": {
+                    **view,
+                    "id": self.current[user],
+                    "hash": self.api.view_hashes.get(self.current[user], ""),
+                    "state": {"values": {}},
+                },
                 "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
             }
         )
@@ -250,7 +267,7 @@ class SlackHarness:
                 "container": {"type": "message", "channel_id": channel, "message_ts": ts},
                 "channel": {"id": channel},
                 "message": {"ts": ts},
-                "response_url": "https://hooks.slack.invalid/actions/1",
+                "response_url": self.api.response_url("actions"),
                 "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
             }
         )
@@ -279,9 +296,11 @@ class SlackHarness:
         self._follow(user, trigger)
         return response
 
-    def close_view(self, user: str) -> Response:
-        """Close the current modal with its X."""
+    def close_view(self, user: str) -> Response | None:
+        """Close the current modal with its X (Slack tells the app only if it asked: notify_on_close)."""
         view = self.view(user)
+        if not view.get("notify_on_close"):
+            return None
         return self.interact(
             {
                 "type": "view_closed",
