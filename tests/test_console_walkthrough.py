@@ -15,7 +15,7 @@ def _between(text: str, start: str, end: str) -> str:
 
 
 def test_a_one_answer_question_takes_exactly_one_number(tmp_path):
-    out = ypsi(["console"], tmp_path, TO_SHARING + "2\n1\n2,3\n2\nsave\nquit\n").stdout
+    out = ypsi(["console"], tmp_path, TO_SHARING + "2\n1\n\n2,3\n2\nsave\nquit\n").stdout
     assert "  ! Type one number from 1 to 5: this question takes one answer." in out
     asked = out.split("Was the imagery sent or shared?")
     assert len(asked) == 3, "asked again, alone, after the refusal"

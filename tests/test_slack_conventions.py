@@ -94,7 +94,7 @@ def test_a_channel_slack_would_not_describe_is_unknown_never_not_private(ctx, sl
 
 def test_check_config_says_a_channel_could_not_be_checked(slack):
     slack.api.fail_http("conversations.info", 429, times=3, retry_after="0")
-    [line] = channel_problems(slack.ctx, slack.app.client)
+    [line] = channel_problems(slack.ctx.academies, slack.app.client)
     assert "could not be checked" in line and "public" not in line
 
 
