@@ -317,7 +317,7 @@ def _require_now(ctx: Context, case: Case, decision: Decision) -> None:
     if decision.trigger in lifecycle.MACHINE.available(model):
         return
     missing = lifecycle.SPEC.missing(model, decision.trigger) if decision.trigger in GUARDED else []
-    if missing:
+    if missing and decision.trigger in lifecycle.MACHINE.triggers(model.state):
         raise NotAllowedNow("Not yet: record these first.", missing)
     raise NotAllowedNow("That is not possible at this stage of the case.", missing)
 

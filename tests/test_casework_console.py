@@ -24,10 +24,12 @@ def case_study_a_as_typed() -> str:
             "0\n",  # not a decision on the list: nothing recorded
             f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both, tell parents\n",
             f"close {REF}\n",
+            f"decide {REF} principal_informed\n\n\n",
+            f"decide {REF} further_review\n1\n\nAsked\nTo him only\nNo\nWorried\nNone\nYes\nNo\n2\n1\n\n",
             f"decide {REF} parents_informed\n\n\n1\n\n",
             f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
             f"decide {REF} deletion_confirmed\n1\n\n",
-            f"close {REF}\n\n",
+            f"close {REF}\nPlan followed\nTutor check-ins\nNone new\n",
             f"open {REF}\n",
             "cases\n",
             "teacher\nstatus\nquit\n",
@@ -53,13 +55,15 @@ def test_dsl_takes_case_study_a_to_closed_at_the_console(tmp_path):
     assert "Who attended (names and roles): DSL, form tutor" in record
     assert "Deletion: Pupil B" in record and "confirmed" in record
     timeline = record.split("-- Timeline --")[1].split("-- Due next --")[0].splitlines()
-    assert [line.split("  ", 2)[2] for line in timeline if line.strip()][:10] == [
+    assert [line.split("  ", 2)[2] for line in timeline if line.strip()][:12] == [
         "Case created",
         "Report sent to the DSL team",
         "Access refused",
         "Acknowledge  (reported -> acknowledged)",
         "Initial review meeting  (acknowledged -> in_review)",
         "Not referred: managed in school  (in_review -> managed_in_school)",
+        "Principal informed",
+        "Further review and risk assessment",
         "Parents/carers informed  (managed_in_school -> parents_decided)",
         "Deletion requested  (parents_decided -> deletion_requested)",
         "Deletion confirmed",
