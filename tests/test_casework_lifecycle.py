@@ -404,3 +404,14 @@ def test_an_urgent_case_nobody_acknowledges_is_re_alerted_until_someone_does(dat
 def test_a_case_that_is_not_urgent_gets_no_repeats(ctx, clock):
     ref = submitted(ctx, CASE_A)
     assert not {"unacknowledged_repeat", "unacknowledged_principal"} & set(pending_due(ctx, ref))
+
+
+# SUAT 2019: "In an emergency always call 999" (first of the contacts to call out of school hours).
+def test_out_of_school_hours_the_submission_says_whom_to_call_now(ctx, clock):
+    draft = complete(ctx, TEACHER, TEAM, CASE_A)
+    assert reports.submit(ctx, draft.id, TEACHER).call_now == ()  # Monday 10:00
+    clock.now = london(2026, 11, 23, 18, 30)  # Monday evening: quiet hours
+    draft = complete(ctx, TEACHER, TEAM, CASE_A)
+    call_now = reports.submit(ctx, draft.id, TEACHER).call_now
+    assert call_now[0].phone == "999"
+    assert [c.key for c in call_now] == [c.key for c in ctx.guidance.contacts_for("emergency")]
