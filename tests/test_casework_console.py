@@ -94,3 +94,35 @@ def test_console_decision_errors_are_clear_and_cancel_records_nothing(tmp_path):
     assert "  ! Date and time of the referral: That date is in the future." in out.stdout
     assert "Recorded: Referral made. Status: Referred." in out.stdout
     assert "Nothing recorded." in out.stdout and "Sorry: decision frobnicate" in out.stdout
+
+
+def test_the_console_offers_a_referral_during_deletion_and_then_deletion_only_with_agreement(tmp_path):
+    deadline = (date.today() + timedelta(days=7)).isoformat()
+    script = "".join(
+        [
+            FIRST_HALF,
+            SECOND_HALF,
+            "dsl\n",
+            f"ack {REF}\n",
+            f"decide {REF} initial_review\n\nDSL\nNo wider concerns\n\n\n",
+            f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both\n",
+            f"decide {REF} parents_informed\n\n\n1\n\n",
+            f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
+            f"decide {REF} referred\n2\nMASH-1\n\n\nNew concern of harm\n",
+            f"open {REF}\n",
+            f"decide {REF}\n\n",
+            "quit\n",
+        ]
+    )
+    out = ypsi(["console"], tmp_path, script)
+    assert out.returncode == 0, out.stderr
+    assert "Recorded: Referral made. Status: Parents decision recorded." in out.stdout
+    record = out.stdout.split(f"dsl> open {REF}\n")[1].split("dsl> ")[0]
+    assert "Ask the police or children's social care whether the imagery may be deleted" in record
+    assert "Send the written referral (MARF) by" in record
+    menu = out.stdout.split(f"dsl> decide {REF}\n")[-1]
+    assert (
+        "Asked the agencies about deletion" in menu
+        and "Deletion requested (agreed with the agencies)" in menu
+    )
+    assert "Deletion requested\n" not in menu
