@@ -256,6 +256,11 @@ class Console:
             "The DSL team has been alerted privately and will contact you. Do not investigate "
             "further or speak to other pupils about it; keep the device (if any) locked away."
         )
+        if sent.call_now:
+            self.say("Out of school hours: the DSL team may not see this until the next school day.")
+            self.say("If a young person is in danger, call 999 now. Whom to call now:")
+            for c in sent.call_now:
+                self.say(f"  - {c.name}: {c.phone or c.url} ({c.hours})")
         self.show_contacts("young_person")
         self.show_alert(sent.alert, "")
         return reports.get(self.ctx, draft.id, self.user)

@@ -17,12 +17,23 @@ from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised
 from conversations.models import Case, Deletion
 from conversations.references import find_case
+from conversations.referral_points import referral_points, unanswered_points
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import GuardFailed, StateMachineError
 from state_machines import case as lifecycle
 
-# A deletion is settled once confirmed, or waived with the rest of the case's deletion.
-DELETION_SETTLED = ("confirmed", "waived")
+# A deletion is settled once confirmed, or waived with the rest of the case's deletion; a
+# paused one (the case was referred after it was requested) is no longer awaited either.
+DELETION_SETTLED = ("confirmed", "waived", "paused")
+PARENTS_DECISIONS = ("parents_informed", "parents_not_informed", "parents_informed_later")
+# History facts that hold once a decision of this key is recorded.
+RECORDED_BY = {
+    "principal_informed": "principal_informed",
+    "initial_review_held": "initial_review",
+    "referred": "referred",
+    "managed_in_school": "managed_in_school",
+    "further_review_held": "further_review",
+}
 
 
 @dataclass(frozen=True)
@@ -90,8 +101,9 @@ def refuse(ctx: Context, case: Case, user_id: str, reason: str) -> None:
         uow.commit()
 
 
-def case_file(case: Case) -> lifecycle.CaseFile:
-    """The lifecycle's view of a case row: its state, facts and deletions still unconfirmed."""
+def case_file(ctx: Context, case: Case) -> lifecycle.CaseFile:
+    """The lifecycle's view of a case row: its state, the facts that hold (recorded, and read
+    from its history), deletions still unconfirmed and referral points still unanswered."""
     session = object_session(case)
     pending = 0
     if session is not None:
@@ -100,12 +112,37 @@ def case_file(case: Case) -> lifecycle.CaseFile:
             .select_from(Deletion)
             .where(Deletion.case_id == case.id, Deletion.status.not_in(DELETION_SETTLED))
         )
-    return lifecycle.CaseFile(state=case.state, facts=set(case.facts), deletions_pending=pending or 0)
+    unanswered = unanswered_points(ctx, case)
+    facts = set(case.facts) | history_facts(ctx, case) | ({"referral_indicated"} if unanswered else set())
+    return lifecycle.CaseFile(
+        state=case.state,
+        facts=facts,
+        deletions_pending=pending or 0,
+        points_unanswered=tuple(p.label for p in unanswered),
+    )
+
+
+def history_facts(ctx: Context, case: Case) -> set[str]:
+    """Facts read from the recorded decisions (see lifecycle.HISTORY_FACTS for their meaning)."""
+    done = {key for key, entries in case.decisions.items() if entries}
+    referrals = len(case.decisions.get("referred", []))
+    facts = {fact for fact, key in RECORDED_BY.items() if key in done}
+    if "referred" in done:
+        facts.discard("managed_in_school")
+    if len(case.decisions.get("referral_follow_up", [])) >= referrals:
+        facts.add("referral_written")
+    if "referred" in done or referral_points(ctx, case):
+        facts.add("agency_involved")
+    parents = [e for key in PARENTS_DECISIONS for e in case.decisions.get(key, []) if e]
+    latest = max(parents, key=lambda e: (e["at"], e["seq"]), default=None)
+    if latest is not None and latest in case.decisions.get("parents_not_informed", []):
+        facts.add("parents_not_informed")
+    return facts
 
 
 def fire(ctx: Context, case: Case, trigger: str) -> tuple[str, str]:
     """Move a case row through the lifecycle machine; illegal moves become NotAllowedNow."""
-    model = case_file(case)
+    model = case_file(ctx, case)
     try:
         moved = lifecycle.MACHINE.fire(model, trigger)
     except GuardFailed as exc:

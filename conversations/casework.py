@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, readable
+from conversations import audit, cases, readable, reminders
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
@@ -29,6 +29,7 @@ from conversations.policy import Rule, Suggestion
 from conversations.questions import Raw, validate
 from conversations.readable import Row
 from conversations.references import find_case
+from conversations.referral_points import referral_points, unanswered_points
 from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import case as lifecycle
 
@@ -240,7 +241,7 @@ def decisions_now(
     """The decisions the case's stage allows now, and those allowed but not yet possible (why)."""
     with ctx.db.unit_of_work() as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id)
-        return _decisions_now(load_decisions(), cases.case_file(case))
+        return _decisions_now(load_decisions(), cases.case_file(ctx, case))
 
 
 def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> DecisionForm:
@@ -248,7 +249,7 @@ def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> Decis
     with ctx.db.unit_of_work() as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id)
         decision = load_decisions().get(key)
-        _require_now(case, decision)
+        _require_now(ctx, case, decision)
         return DecisionForm(
             reference,
             decision,
@@ -270,7 +271,7 @@ def record_decision(
         session = uow.session
         case = cases.authorised_case(ctx, session, reference, user_id, lock=True)
         decision = decisions.get(key)
-        _require_now(case, decision)
+        _require_now(ctx, case, decision)
         now = ctx.clock()
         clean = _validate(ctx, session, case, decision, raw, user_id)
         # Facts and effects first: the reminders, rescheduled as the case moves, see them.
@@ -279,6 +280,8 @@ def record_decision(
             EFFECTS[decision.effect](session, case, clean, user_id, now)
         source, dest = cases.fire(ctx, case, decision.trigger)
         entry = append_entry(case, decision, clean, user_id, now, source, dest)
+        # Rules that read the history (a referral's written follow-up, referral points) see it now.
+        reminders.reschedule(ctx, session, case)
         audit.record(
             session,
             action=decision.key,
@@ -338,12 +341,12 @@ def my_reports(ctx: Context, user_id: str) -> list[ReportLine]:
 # --- checks and validation ------------------------------------------------------------------
 
 
-def _require_now(case: Case, decision: Decision) -> None:
-    model = cases.case_file(case)
+def _require_now(ctx: Context, case: Case, decision: Decision) -> None:
+    model = cases.case_file(ctx, case)
     if decision.trigger in lifecycle.MACHINE.available(model):
         return
     missing = lifecycle.SPEC.missing(model, decision.trigger) if decision.trigger in GUARDED else []
-    if decision.trigger in lifecycle.MACHINE.triggers(model.state):
+    if missing and decision.trigger in lifecycle.MACHINE.triggers(model.state):
         raise NotAllowedNow("Not yet: record these first.", missing)
     raise NotAllowedNow("That is not possible at this stage of the case.", missing)
 
@@ -387,6 +390,10 @@ def _choices(ctx: Context, session: Session, case: Case, *, pending_only: bool) 
         "deletions": {
             str(d.id): d.pseudonym for d in rows if not pending_only or d.status not in cases.DELETION_SETTLED
         },
+        "point": {
+            p.key: p.label
+            for p in (unanswered_points(ctx, case) if pending_only else referral_points(ctx, case))
+        },
     }
 
 
@@ -423,7 +430,7 @@ def _reason(ctx: Context, decision: Decision, clean: dict[str, Any]) -> str | No
 
 
 def _follow_on(ctx: Context, session: Session, case: Case, decision: Decision, user_id: str) -> str | None:
-    if not decision.then or decision.then not in lifecycle.MACHINE.available(cases.case_file(case)):
+    if not decision.then or decision.then not in lifecycle.MACHINE.available(cases.case_file(ctx, case)):
         return None
     _add_facts(case, decision.then_facts)
     source, dest = cases.fire(ctx, case, decision.then)
@@ -490,6 +497,15 @@ def _waive_deletions(
     session.flush()
 
 
+def _pause_deletions(
+    session: Session, case: Case, clean: dict[str, Any], user_id: str, now: datetime
+) -> None:
+    # A referral hands the imagery's fate to the agencies: deletions awaited are paused.
+    for deletion in _pending(session, case):
+        deletion.status = "paused"
+    session.flush()
+
+
 def _pending(session: Session, case: Case) -> list[Deletion]:
     return list(
         session.scalars(
@@ -506,6 +522,7 @@ EFFECTS: dict[str, Callable[[Session, Case, dict[str, Any], str, datetime], None
     "confirm_deletions": _confirm_deletions,
     "extend_deletions": _extend_deletions,
     "waive_deletions": _waive_deletions,
+    "pause_deletions": _pause_deletions,
 }
 
 
@@ -522,7 +539,7 @@ def _refuse_list(ctx: Context, user_id: str) -> None:
 
 def _detail(ctx: Context, session: Session, case: Case) -> CaseDetail:
     decisions, now = load_decisions(), ctx.clock()
-    model = cases.case_file(case)
+    model = cases.case_file(ctx, case)
     deletions = _deletions_by_case(session, [case.id]).get(case.id, [])
     available, blocked = _decisions_now(decisions, model)
     academy = ctx.academies.get(case.academy_key)
@@ -553,7 +570,7 @@ def _detail(ctx: Context, session: Session, case: Case) -> CaseDetail:
         available=available,
         blocked=blocked,
         missing_for_close=tuple(lifecycle.missing_for_close(model)),
-        due=tuple(_due(decisions, case, deletions, now)),
+        due=tuple(_due(decisions, case, deletions, now, model.facts)),
     )
 
 
@@ -562,12 +579,12 @@ def _decisions_now(
 ) -> tuple[tuple[Decision, ...], tuple[Blocked, ...]]:
     available = lifecycle.MACHINE.available(model)
     blocked = [t for t in lifecycle.MACHINE.triggers(model.state) if t not in available]
-    return (
-        tuple(decisions.allowed_by(available)),
-        tuple(
-            Blocked(d, tuple(lifecycle.SPEC.missing(model, d.trigger))) for d in decisions.allowed_by(blocked)
-        ),
-    )
+    # A guard that only chooses between paths (with or without the agencies) names nothing to
+    # record: that decision is simply not offered.
+    waiting = [
+        Blocked(d, tuple(lifecycle.SPEC.missing(model, d.trigger))) for d in decisions.allowed_by(blocked)
+    ]
+    return tuple(decisions.allowed_by(available)), tuple(b for b in waiting if b.missing)
 
 
 def _academy_choices(ctx: Context) -> dict[str, dict[str, str]]:
@@ -635,14 +652,16 @@ def _deletions_by_case(session: Session, case_ids: list[int]) -> dict[int, list[
     return grouped
 
 
-def _due(decisions: Decisions, case: Case, deletions: list[DeletionView], now: datetime) -> list[Due]:
+def _due(
+    decisions: Decisions, case: Case, deletions: list[DeletionView], now: datetime, facts: set[str]
+) -> list[Due]:
     if case.state == lifecycle.CLOSED:
         return []
     timed = [
         d for d in (_referral_due(decisions, case, now), _deletion_due(decisions, case, deletions, now)) if d
     ]
     timed.sort(key=lambda d: (not d.overdue, d.due_at))
-    return [*timed, Due(decisions.next_step[case.state])]
+    return [*timed, Due(decisions.next_for(case.state, facts))]
 
 
 def _referral_due(decisions: Decisions, case: Case, now: datetime) -> Due | None:
@@ -681,7 +700,7 @@ def _line(
         urgent=case.urgent,
         owner_id=case.owner_id,
         reported_at=case.created_at,
-        next=_due(decisions, case, deletions, now)[0],
+        next=_due(decisions, case, deletions, now, cases.case_file(ctx, case).facts)[0],
     )
 
 

@@ -21,9 +21,16 @@ DECISIONS_FILE = Path(__file__).with_name("decisions.toml")
 # Symbolic defaults the services know how to resolve for a case and the person recording.
 DEFAULTS = {"me", "reporter", "now", "today", "suggested"}
 # Choice fields whose options come from the case rather than the file.
-CASE_CHOICES = {"category", "deletions"}
+CASE_CHOICES = {"category", "deletions", "point"}
 # What a decision does to the case beyond moving it and recording facts.
-EFFECTS = {"take_ownership", "request_deletions", "confirm_deletions", "extend_deletions", "waive_deletions"}
+EFFECTS = {
+    "take_ownership",
+    "request_deletions",
+    "confirm_deletions",
+    "extend_deletions",
+    "waive_deletions",
+    "pause_deletions",
+}
 SLACK_OPTION_LIMIT = 75
 
 
@@ -67,6 +74,15 @@ class Decisions:
     next_step: dict[str, str]
     deadlines: Deadlines
     actions: dict[str, str]
+    # fact -> state -> wording, tried in file order before `next_step` (e.g. the agencies involved).
+    next_step_if: dict[str, dict[str, str]]
+
+    def next_for(self, state: str, facts: set[str]) -> str:
+        """What is due next in this state, given the facts that hold."""
+        for fact, by_state in self.next_step_if.items():
+            if fact in facts and state in by_state:
+                return by_state[state]
+        return self.next_step[state]
 
     def get(self, key: str) -> Decision:
         """The decision with this key; NotFound for an unknown (forged) key."""
@@ -111,6 +127,7 @@ def _parse(data: dict[str, Any]) -> Decisions:
         next_step=dict(data["next_step"]),
         deadlines=Deadlines(**data["deadlines"]),
         actions=dict(data["actions"]),
+        next_step_if={fact: dict(by_state) for fact, by_state in data.get("next_step_if", {}).items()},
     )
 
 
@@ -134,7 +151,7 @@ def _decision(raw: dict[str, Any]) -> Decision:
 
 def _problems(d: Decisions) -> list[str]:
     triggers = {row["trigger"] for row in lifecycle.TRANSITIONS}
-    facts = set(lifecycle.CLOSE_REQUIREMENTS)
+    facts = set(lifecycle.CLOSE_REQUIREMENTS) - set(lifecycle.HISTORY_FACTS)
     problems: list[str] = []
     for decision in d.by_key.values():
         where = f"decision {decision.key}"
@@ -161,6 +178,12 @@ def _problems(d: Decisions) -> list[str]:
     problems += [
         f"next_step: no wording for state {s}" for s in lifecycle.OPEN_STATES if s not in d.next_step
     ]
+    for fact, by_state in d.next_step_if.items():
+        if fact not in lifecycle.HISTORY_FACTS:
+            problems.append(f"next_step_if: unknown fact {fact}")
+        problems += [
+            f"next_step_if.{fact}: unknown state {s}" for s in by_state if s not in lifecycle.OPEN_STATES
+        ]
     return problems
 
 

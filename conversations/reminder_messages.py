@@ -90,8 +90,9 @@ def _for_case(ctx: Context, session: Session, row: Reminder, case: Case) -> Remi
         # Counted now, not when scheduled: a young person confirmed meanwhile is not counted.
         "count": sum(1 for d in pending if deadline in ("", d.deadline.isoformat())),
     }
+    principal = (academy.principal_user,) if academy.principal_user else academy.dsl_users
     channel, users = _targets(
-        kind.to, academy.dsl_channel, case, row, academy.deputy_users or academy.dsl_users
+        kind.to, academy.dsl_channel, case, row, academy.deputy_users or academy.dsl_users, principal
     )
     buttons = tuple(b for name in kind.buttons for b in _buttons(name, row, case, pending))
     return ReminderMessage(
@@ -110,7 +111,12 @@ def _for_case(ctx: Context, session: Session, row: Reminder, case: Case) -> Remi
 
 
 def _targets(
-    to: tuple[str, ...], channel: str, case: Case, row: Reminder, deputies: tuple[str, ...]
+    to: tuple[str, ...],
+    channel: str,
+    case: Case,
+    row: Reminder,
+    deputies: tuple[str, ...],
+    principal: tuple[str, ...],
 ) -> tuple[str | None, tuple[str, ...]]:
     users: list[str] = []
     send_channel = "channel" in to
@@ -121,6 +127,8 @@ def _targets(
             send_channel = True  # nobody owns it yet: the team sees it instead
         elif recipient == "deputies":
             users.extend(deputies)
+        elif recipient == "principal":
+            users.extend(principal)
         elif recipient == "follow_up":
             users.append(row.details.get("to") or case.reporter_id)
     return (channel if send_channel else None), tuple(dict.fromkeys(users))

@@ -10,7 +10,7 @@ sent or cancelled) is never created again, so calling it twice changes nothing.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -25,11 +25,12 @@ from conversations.calendar import SchoolCalendar
 from conversations.context import Context
 from conversations.errors import ConfigError
 from conversations.models import Case, Deletion, Draft, ProcessedDelivery, Reminder
+from conversations.referral_points import unanswered_points
 
 KINDS_FILE = Path(__file__).with_name("reminders.toml")
 PENDING, CLAIMED, SENT, CANCELLED = "pending", "claimed", "sent", "cancelled"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-RECIPIENTS = {"channel", "owner", "deputies", "teacher", "follow_up"}
+RECIPIENTS = {"channel", "owner", "deputies", "principal", "teacher", "follow_up"}
 DIGEST = "weekly_digest"
 
 
@@ -44,11 +45,11 @@ class Kind:
     text: str
     buttons: tuple[str, ...]
     states: tuple[str, ...] = ()
-    create_in: tuple[str, ...] = ()
     done_by: tuple[str, ...] = ()
     restarted_by: tuple[str, ...] = ()
     follows_urgency: bool = False
     merged_into: str = ""
+    urgent_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,11 +119,11 @@ def _kind(key: str, raw: dict[str, Any]) -> Kind:
         text=raw["text"],
         buttons=tuple(raw["buttons"]),
         states=tuple(raw.get("states", ())),
-        create_in=tuple(raw.get("create_in", raw.get("states", ()))),
         done_by=tuple(raw.get("done_by", ())),
         restarted_by=tuple(raw.get("restarted_by", ())),
         follows_urgency=bool(raw.get("follows_urgency", False)),
         merged_into=raw.get("merged_into", ""),
+        urgent_only=bool(raw.get("urgent_only", False)),
     )
     if not set(kind.to) <= RECIPIENTS:
         raise ConfigError(f"{KINDS_FILE}: kind {key}: `to` must be among {sorted(RECIPIENTS)}")
@@ -178,14 +179,53 @@ def case_wants(ctx: Context, session: Session, case: Case, rows: list[Reminder])
     now = ctx.clock()
     return [
         *_unacknowledged(case, timings, cal),
+        *_unacknowledged_repeats(case, timings, rows),
         *_parents(case, timings, cal, now),
         *_referral(case, timings, cal, now),
+        *_referral_indicated(ctx, case, timings, cal, rows),
         *_deletions(session, case, timings, cal, rows),
     ]
 
 
 def _live(kind: str, case: Case) -> bool:
-    return case.state in policy().kinds[kind].states
+    spec = policy().kinds[kind]
+    return case.state in spec.states and (case.urgent or not spec.urgent_only)
+
+
+def _repeating(kind: str, first: datetime, every: timedelta, rows: list[Reminder], since: datetime) -> Want:
+    """The next of a reminder that repeats until its step is recorded: `every` after the last one
+    sent (a runner back from downtime sends one, not one per missed interval)."""
+    sent = [r.sent_at for r in rows if r.kind == kind and r.sent_at is not None]
+    due = max(sent) + every if sent else first
+    return Want(kind, f"{kind}:{len(sent) + 1}", due, _since(since))
+
+
+def _unacknowledged_repeats(case: Case, timings: Timings, rows: list[Reminder]) -> list[Want]:
+    # Urgent and unacknowledged: repeat to the channel and the deputies, then the Principal too,
+    # at any hour, until someone acknowledges.
+    every = timings.minutes("urgent_repeat")
+    firsts = {
+        "unacknowledged_repeat": timings.minutes("unacknowledged_urgent") + every,
+        "unacknowledged_principal": timings.minutes("principal"),
+    }
+    return [
+        _repeating(kind, case.created_at + delay, every, rows, case.created_at)
+        for kind, delay in firsts.items()
+        if _live(kind, case)
+    ]
+
+
+def _referral_indicated(
+    ctx: Context, case: Case, timings: Timings, cal: SchoolCalendar, rows: list[Reminder]
+) -> list[Want]:
+    kind = "referral_indicated"
+    if not _live(kind, case) or not unanswered_points(ctx, case):
+        return []
+    want = _repeating(
+        kind, case.created_at + timings.minutes(kind), timings.minutes(kind), rows, case.created_at
+    )
+    urgent = case.urgent and policy().kinds[kind].follows_urgency
+    return [want if urgent else replace(want, due=cal.defer(want.due))]
 
 
 def _unacknowledged(case: Case, timings: Timings, cal: SchoolCalendar) -> list[Want]:
@@ -208,10 +248,13 @@ def _parents(case: Case, timings: Timings, cal: SchoolCalendar, now: datetime) -
 
 
 def _referral(case: Case, timings: Timings, cal: SchoolCalendar, now: datetime) -> list[Want]:
+    # Created while a referral has no written follow-up yet, in whatever state the referral left
+    # the case (a referral may be made at any point); anchored on when the rule first applied.
+    outstanding = len(case.decisions.get("referred", [])) > len(case.decisions.get("referral_follow_up", []))
     wants = []
     for kind in ("referral_reminder", "referral_overdue"):
         if _live(kind, case):
-            create = case.state in policy().kinds[kind].create_in
+            create = outstanding
             due = cal.defer(now + timings.hours(kind))
             wants.append(Want(kind, kind, due, _since(now), create=create, moves=False))
     return wants

@@ -21,7 +21,7 @@ from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound, StaleStep
 from conversations.models import Case, Draft
-from conversations.policy import Suggestion
+from conversations.policy import Contact, Suggestion
 from conversations.questions import Raw, validate
 from conversations.references import next_reference
 from conversations.routing import Alert, alert_for
@@ -65,6 +65,8 @@ class Submission:
     alert: Alert
     suggestion: Suggestion
     first_time: bool
+    # Out of school hours: whom to call now (999 first), as the DSL team may not see it yet.
+    call_now: tuple[Contact, ...] = ()
 
 
 def start(ctx: Context, team_id: str, user_id: str, *, restart: bool = False) -> DraftView:
@@ -162,7 +164,11 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
         case = _case_of(uow.session, draft)
         if draft.status == "submitted" and case is not None:
             return Submission(
-                case.reference, alert_for(ctx, case), ctx.guidance.classify(case.answers), first_time=False
+                case.reference,
+                alert_for(ctx, case),
+                ctx.guidance.classify(case.answers),
+                first_time=False,
+                call_now=call_now(ctx, case.academy_key),
             )
         _fire(ctx, draft, "submit")
         now = ctx.clock()
@@ -183,7 +189,27 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             details={"triggers": list(case.triggers)},
         )
         uow.commit()
-        return Submission(case.reference, alert_for(ctx, case), suggestion, first_time=True)
+        return Submission(
+            case.reference,
+            alert_for(ctx, case),
+            suggestion,
+            first_time=True,
+            call_now=call_now(ctx, case.academy_key),
+        )
+
+
+def call_now(ctx: Context, academy_key: str) -> tuple[Contact, ...]:
+    """Out of school hours, whom the member of staff calls now: the guidance's emergency contacts
+    (999 first: SUAT 2019 "In an emergency always call 999") and the academy's own contacts from
+    the academies file. In school hours, nothing: the DSL team is there."""
+    academy = ctx.academies.get(academy_key)
+    if reminders.policy().timings(academy).calendar(academy).in_school_hours(ctx.clock()):
+        return ()
+    local = tuple(
+        Contact(key=f"academy_{n}", name=c.name, audience=("emergency",), phone=c.phone, hours=c.hours)
+        for n, c in enumerate(academy.contacts, 1)
+    )
+    return (*ctx.guidance.contacts_for("emergency"), *local)
 
 
 def _new_draft(ctx: Context, team_id: str, user_id: str) -> Draft:

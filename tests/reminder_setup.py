@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from conversations import cases, reports
+from conversations import cases, casework, reports
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.models import Case, Deletion, Reminder
@@ -58,14 +58,17 @@ def move(ctx: Context, reference: str, *triggers: str) -> None:
 
 
 def request_deletion(ctx: Context, reference: str, deadline: date, people: int = 2) -> None:
-    """Take an acknowledged case to "deletion requested" with `people` deletions due by `deadline`."""
-    move(ctx, reference, "refer", "record_parents")
+    """Take an acknowledged case to "deletion requested" with `people` deletions due by `deadline`:
+    referred (so the written follow-up runs), and the deletion agreed with the agency."""
+    values = {"agency": "social_care", "agency_reference": "FR-1", "reason": "Risk of harm"}
+    casework.record_decision(ctx, reference, DSL, "referred", values)
+    move(ctx, reference, "record_parents")
     with ctx.db.unit_of_work() as uow:
         case = uow.session.scalar(select(Case).where(Case.reference == reference))
         for n in range(people):
             uow.session.add(Deletion(case_id=case.id, pseudonym=f"Pupil {n + 1}", deadline=deadline))
         uow.session.flush()
-        cases.fire(ctx, case, "request_deletion")
+        cases.fire(ctx, case, "request_deletion_agreed")
         uow.commit()
 
 

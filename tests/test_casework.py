@@ -20,6 +20,13 @@ DEPUTY = OAKFIELD.deputy_users[0]
 OTHER_DSL = RIVERSIDE.dsl_users[0]
 
 
+CLOSING = {
+    "summary": "Plan followed; parents supportive",
+    "support": "Tutor check-ins",
+    "lessons": "None new",
+}
+
+
 def submitted(ctx, answers) -> str:
     draft = complete(ctx, TEACHER, TEAM, answers)
     return reports.submit(ctx, draft.id, TEACHER).reference
@@ -83,7 +90,7 @@ def case_study_a(ctx) -> str:
     (boy,) = pending_deletions(ctx, ref)
     outcome = decide(ctx, ref, "deletion_confirmed", deletions=[boy])
     assert outcome.follow_on == "all_deletions_confirmed" and outcome.to_state == "deletion_confirmed"
-    decide(ctx, ref, "closed", summary="Plan followed; parents supportive")
+    decide(ctx, ref, "closed", **CLOSING)
     return ref
 
 
@@ -169,7 +176,11 @@ def test_case_study_c_referral_records_agency_reference_and_time(ctx, clock):
     decide(ctx, ref, "parents_informed", how="phone")
     decide(ctx, ref, "referral_follow_up", form="marf")
     (line,) = casework.dsl_overview(ctx, DSL)
-    assert not line.overdue and line.next.text.startswith("Ask the young people to delete")
+    # Referred: the imagery may be evidence (SUAT 2019 deletes "If the academy has decided that
+    # other agencies do not need to be involved").
+    assert not line.overdue and line.next.text == (
+        "Ask the police or children's social care whether the imagery may be deleted"
+    )
     assert chronology(ctx, ref) == [
         ("case_created", "reported"),
         ("report_submitted", "reported"),
@@ -201,13 +212,31 @@ def test_close_is_refused_with_what_is_missing_then_reopen(ctx, clock):
     )
     decide(ctx, ref, "deletion_not_required", ground="police_evidence", reason="Phone held by police")
     with pytest.raises(NotAllowedNow) as raised:
-        decide(ctx, ref, "closed")
-    assert raised.value.missing == ["confirm the category at the initial review"]
+        decide(ctx, ref, "closed", **CLOSING)
+    missing = [
+        "record that the Principal was informed",
+        "hold the initial review meeting (it confirms the category)",
+        "record the written referral (MARF) sent",
+    ]
+    assert raised.value.missing == missing
     detail = casework.case_detail(ctx, ref, DSL)
     assert [b.decision.key for b in detail.blocked] == ["closed"]
-    assert detail.missing_for_close == ("confirm the category at the initial review",)
+    assert detail.missing_for_close == tuple(missing)
+    # A change of category is not the initial review meeting.
     decide(ctx, ref, "category_changed", category="intent_to_harm", category_reason="Confirmed by police")
-    assert decide(ctx, ref, "closed").to_state == "closed"
+    assert casework.case_detail(ctx, ref, DSL).missing_for_close == tuple(missing)
+    decide(ctx, ref, "principal_informed")
+    decide(
+        ctx,
+        ref,
+        "initial_review",
+        attendees="DSL",
+        summary="s",
+        category="intent_to_harm",
+        category_reason="x",
+    )
+    decide(ctx, ref, "referral_follow_up", form="marf")
+    assert decide(ctx, ref, "closed", **CLOSING).to_state == "closed"
     with pytest.raises(InvalidAnswer):
         decide(ctx, ref, "reopened")
     clock.advance(days=3)

@@ -24,10 +24,12 @@ def case_study_a_as_typed() -> str:
             "0\n\n",  # not a decision on the list: asked again; Enter records nothing
             f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both, tell parents\n",
             f"close {REF}\n",
+            f"decide {REF} principal_informed\n\n\n",
+            f"decide {REF} further_review\n1\n\nAsked\nTo him only\nNo\nWorried\nNone\nYes\nNo\n2\n1\n\n",
             f"decide {REF} parents_informed\n\n\n1\n\n",
             f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
             f"decide {REF} deletion_confirmed\n1\n\n",
-            f"close {REF}\n\n",
+            f"close {REF}\nPlan followed\nTutor check-ins\nNone new\n",
             f"open {REF}\n",
             "cases\n",
             "teacher\nstatus\nquit\n",
@@ -53,13 +55,15 @@ def test_dsl_takes_case_study_a_to_closed_at_the_console(tmp_path):
     assert "Who attended (names and roles): DSL, form tutor" in record
     assert "Deletion: Pupil B" in record and "confirmed" in record
     timeline = record.split("-- Timeline --")[1].split("-- Due next --")[0].splitlines()
-    assert [line.split("  ", 2)[2] for line in timeline if line.strip()][:10] == [
+    assert [line.split("  ", 2)[2] for line in timeline if line.strip()][:12] == [
         "Case created",
         "Report sent to the DSL team",
         "Access refused",
         "Acknowledge  (reported -> acknowledged)",
         "Initial review meeting  (acknowledged -> in_review)",
         "Not referred: managed in school  (in_review -> managed_in_school)",
+        "Principal informed",
+        "Further review and risk assessment",
         "Parents/carers informed  (managed_in_school -> parents_decided)",
         "Deletion requested  (parents_decided -> deletion_requested)",
         "Deletion confirmed",
@@ -91,3 +95,35 @@ def test_console_decision_errors_are_clear_and_cancel_records_nothing(tmp_path):
     assert len(asked) == 3 and asked[1].endswith("10:00\n  ! That date is in the future.\n")
     assert "Recorded: Referral made. Status: Referred." in out.stdout
     assert "Nothing recorded." in out.stdout and "There is no decision `frobnicate`" in out.stdout
+
+
+def test_the_console_offers_a_referral_during_deletion_and_then_deletion_only_with_agreement(tmp_path):
+    deadline = (date.today() + timedelta(days=7)).isoformat()
+    script = "".join(
+        [
+            FIRST_HALF,
+            SECOND_HALF,
+            "dsl\n",
+            f"ack {REF}\n",
+            f"decide {REF} initial_review\n\nDSL\nNo wider concerns\n\n\n",
+            f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both\n",
+            f"decide {REF} parents_informed\n\n\n1\n\n",
+            f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
+            f"decide {REF} referred\n2\nMASH-1\n\n\nNew concern of harm\n",
+            f"open {REF}\n",
+            f"decide {REF}\n\n",
+            "quit\n",
+        ]
+    )
+    out = ypsi(["console"], tmp_path, script)
+    assert out.returncode == 0, out.stderr
+    assert "Recorded: Referral made. Status: Parents decision recorded." in out.stdout
+    record = out.stdout.split(f"dsl> open {REF}\n")[1].split("dsl> ")[0]
+    assert "Ask the police or children's social care whether the imagery may be deleted" in record
+    assert "Send the written referral (MARF) by" in record
+    menu = out.stdout.split(f"dsl> decide {REF}\n")[-1]
+    assert (
+        "Asked the agencies about deletion" in menu
+        and "Deletion requested (agreed with the agencies)" in menu
+    )
+    assert "Deletion requested\n" not in menu

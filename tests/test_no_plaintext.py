@@ -109,7 +109,8 @@ def dsl_decisions(ctx: Context, seen: list[str]) -> None:
         seen.extend([repr(outcome.alert), outcome.tell_reporter or ""])
     pending = casework.decision_form(ctx, ref, dsl, "deletion_confirmed").choices["deletions"]
     casework.record_decision(ctx, ref, dsl, "deletion_confirmed", {"deletions": list(pending)})
-    closed = casework.record_decision(ctx, ref, dsl, "closed", {"summary": text("CLOSING")})
+    closing = {"summary": text("CLOSING"), "support": text("SUPPORT"), "lessons": text("LESSONS")}
+    closed = casework.record_decision(ctx, ref, dsl, "closed", closing)
     assert closed.to_state == "closed"
     seen.extend(repr(line) for line in casework.dsl_overview(ctx, dsl))
     seen.extend(repr(line) for line in casework.my_reports(ctx, TEACHER))

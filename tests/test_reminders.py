@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from conversations import audit, cases, reminder_actions, reminders, reports
+from conversations import audit, cases, casework, reminder_actions, reminders, reports
 from conversations import runner as runner_module
 from conversations.academies import Academies
 from conversations.errors import ConfigError, InvalidAnswer, NotAuthorised
@@ -33,6 +33,12 @@ from tests.reminder_setup import (
     rows,
     runner,
 )
+
+
+def refer(ctx, ref: str) -> None:
+    """Record a referral as the DSL does (the written follow-up rules read the history)."""
+    values = {"agency": "social_care", "agency_reference": "FR-1", "reason": "Risk of harm"}
+    casework.record_decision(ctx, ref, DSL, "referred", values)
 
 
 class Crash(BaseException):
@@ -82,6 +88,8 @@ def test_friday_evening_escalation_waits_for_monday_morning_unless_urgent(ctx, c
     urgent = report(ctx, URGENT)
     assert pending_due(ctx, urgent) == {
         "unacknowledged": london(2026, 11, 27, 20, 5),
+        "unacknowledged_repeat": london(2026, 11, 27, 20, 20),
+        "unacknowledged_principal": london(2026, 11, 27, 20, 30),
         "unacknowledged_deputies": london(2026, 11, 27, 21, 0),
     }
     clock.now = london(2026, 11, 27, 21, 0)
@@ -90,6 +98,8 @@ def test_friday_evening_escalation_waits_for_monday_morning_unless_urgent(ctx, c
     assert [(m.reference, m.kind) for m in outbox.sent] == [
         (calm, "unacknowledged"),
         (urgent, "unacknowledged"),
+        (urgent, "unacknowledged_repeat"),
+        (urgent, "unacknowledged_principal"),
         (urgent, "unacknowledged_deputies"),
     ]
     assert outbox.sent[1].urgent
@@ -112,13 +122,13 @@ def test_parents_decision_due_friday_evening_comes_monday_morning(ctx, clock):
 def test_referral_follow_up_reminds_at_36_hours_and_is_overdue_at_48(ctx, clock):
     ref = report(ctx)
     cases.acknowledge(ctx, ref, DSL)
-    move(ctx, ref, "refer")  # Monday 10:00
+    refer(ctx, ref)  # Monday 10:00
     due = pending_due(ctx, ref)
     assert due["referral_reminder"] == london(2026, 11, 25, 8, 30)  # 36 h = Tue 22:00, quiet
     assert due["referral_overdue"] == london(2026, 11, 25, 10, 0)
     move(ctx, ref, "record_parents")
     assert {"referral_reminder", "referral_overdue"} <= set(pending_due(ctx, ref))
-    move(ctx, ref, "record_referral_follow_up")
+    casework.record_decision(ctx, ref, DSL, "referral_follow_up", {"form": "marf"})
     assert not {"referral_reminder", "referral_overdue"} & set(pending_due(ctx, ref))
 
 
@@ -126,7 +136,7 @@ def test_due_soon_and_overdue_falling_due_together_after_a_weekend_arrive_as_one
     ref = report(ctx)
     cases.acknowledge(ctx, ref, DSL)
     clock.now = london(2026, 11, 27, 10, 0)  # Friday: 36 h is Saturday night, 48 h Sunday morning
-    move(ctx, ref, "refer")
+    refer(ctx, ref)
     due = pending_due(ctx, ref)
     assert due["referral_reminder"] == due["referral_overdue"] == london(2026, 11, 30, 8, 30)
     run, outbox = runner(ctx)
@@ -153,21 +163,23 @@ def test_a_deletion_reminder_counts_the_young_people_when_it_is_sent(ctx, clock)
 def test_a_second_referral_after_reopening_starts_a_new_48_hours(ctx, clock):
     ref = report(ctx)
     cases.acknowledge(ctx, ref, DSL)
-    move(ctx, ref, "refer")  # Monday 10:00
+    refer(ctx, ref)  # Monday 10:00
     run, outbox = runner(ctx)
     clock.now = london(2026, 11, 25, 10, 0)
     run.drain()
     assert "referral_overdue" in outbox.kinds()  # the "due soon" fell due with it: merged
-    move(ctx, ref, "record_referral_follow_up", "record_parents", "waive_deletion")
+    casework.record_decision(ctx, ref, DSL, "referral_follow_up", {"form": "marf"})
+    move(ctx, ref, "record_parents", "waive_deletion")
     with ctx.db.unit_of_work() as uow:
         case = uow.session.scalar(select(Case).where(Case.reference == ref))
         case.facts = sorted(
-            {*case.facts, "category_confirmed", "referral_decided", "parents_decided", "deletion_resolved"}
+            {*case.facts, "principal_informed", "initial_review_held", "referral_decided"}
+            | {"parents_decided", "deletion_resolved"}
         )
         uow.commit()
     move(ctx, ref, "close", "reopen")
     clock.now = london(2026, 11, 30, 10, 0)  # Monday: referred again
-    move(ctx, ref, "refer")
+    refer(ctx, ref)
     due = pending_due(ctx, ref)
     assert due["referral_reminder"] == london(2026, 12, 2, 8, 30)
     assert due["referral_overdue"] == london(2026, 12, 2, 10, 0)

@@ -41,6 +41,7 @@ WITH_SENTINELS = {
 
 
 CATEGORIES = {c.key: c.label for c in load_guidance().categories}
+CLOSING = {"summary": "Plan followed", "support": "Tutor check-ins", "lessons": "None new"}
 
 
 def report(slack, answers) -> tuple[str, str]:
@@ -144,7 +145,7 @@ def test_case_study_a_through_slack(ctx, slack):
     assert [o["text"]["text"] for o in ticks["options"]] == ["Pupil B"]
     slack.click(DSL, ActionId.BACK_TO_CASE, ref)
     decide(slack, ref, "deletion_confirmed", {"deletions": [ticks["options"][0]["value"]]})
-    closed = decide(slack, ref, "closed", {"summary": "Plan followed"})
+    closed = decide(slack, ref, "closed", CLOSING)
     assert "Closed" in str(closed["blocks"][:4]) and decide_action("reopened") in action_ids(closed)
 
     assert chronology(ctx, ref) == [
@@ -262,7 +263,10 @@ def test_close_refused_with_what_is_missing_then_reopen(slack, sqlite_ctx):
     slack.click_message(DSL, CHANNEL, ts, ActionId.ACKNOWLEDGE, ref)
     open_from_card(slack, DSL, ref, ts)
     case = json.dumps(slack.view(DSL))
-    assert "Before it can close:* confirm the category at the initial review; record the referral" in case
+    assert (
+        "Before it can close:* record that the Principal was informed; hold the initial review meeting"
+        " (it confirms the category); record the referral decision" in case
+    )
     assert decide_action("closed") not in action_ids(slack.view(DSL))  # not offered this early
     # Forcing a close anyway (a decision modal for "closed") is refused with what is missing.
     forced = slack.submission(DSL)
@@ -287,20 +291,28 @@ def test_close_refused_with_what_is_missing_then_reopen(slack, sqlite_ctx):
         if b.get("accessory", {}).get("action_id") == decide_action("closed")
     )
     assert blocked["text"]["text"] == (
-        "*Close the case*: not yet. Record first: confirm the category at the initial review."
+        "*Close the case*: not yet. Record first: record that the Principal was informed; hold the"
+        " initial review meeting (it confirms the category); record the written referral (MARF) sent."
     )
     slack.click(DSL, decide_action("closed"), ref)
     not_yet = slack.view(DSL)
     assert not_yet["callback_id"] == CallbackId.NOTICE
     assert (
-        "*Still missing:*\n• Confirm the category at the initial review"
+        "*Still missing:*\n• Record that the Principal was informed\n• Hold the initial review meeting"
         in not_yet["blocks"][2]["text"]["text"]
     )
     assert routing.load_alert(sqlite_ctx, ref).status == "deletion_waived"
 
     slack.click(DSL, ActionId.BACK_TO_CASE, ref)
-    decide(slack, ref, "category_changed", {"category": "intent_to_harm", "category_reason": "Police"})
-    decide(slack, ref, "closed")
+    # A change of category does not stand for the initial review meeting.
+    changed = decide(
+        slack, ref, "category_changed", {"category": "intent_to_harm", "category_reason": "Police"}
+    )
+    assert "hold the initial review meeting" in json.dumps(changed)
+    decide(slack, ref, "principal_informed")
+    decide(slack, ref, "initial_review", {"attendees": "DSL", "summary": "s", "category_reason": "Police"})
+    decide(slack, ref, "referral_follow_up", {"form": "marf"})
+    decide(slack, ref, "closed", CLOSING)
     reopened = decide(slack, ref, "reopened", {"reason": "New images reported"})
     assert "Reopened" in json.dumps(reopened["blocks"][:4])
     assert decide_action("initial_review") in action_ids(reopened)

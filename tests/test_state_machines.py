@@ -101,6 +101,16 @@ DONE = set(lifecycle.CLOSE_REQUIREMENTS)
         ("in_review", "record_principal_informed", "in_review"),
         ("referred", "record_referral_follow_up", "referred"),
         ("deletion_requested", "record_deletion_for", "deletion_requested"),
+        # A referral at any point (SUAT 2019 "At any point in the process ..."): a requested
+        # deletion is paused (back to the parents decided stage), other stages keep their place.
+        ("referred", "refer", "referred"),
+        ("parents_decided", "refer", "parents_decided"),
+        ("deletion_requested", "refer", "parents_decided"),
+        ("deletion_overdue", "refer", "parents_decided"),
+        ("deletion_confirmed", "refer", "deletion_confirmed"),
+        ("deletion_waived", "refer", "deletion_waived"),
+        ("referred", "record_review", "referred"),
+        ("deletion_confirmed", "record_review", "deletion_confirmed"),
     ],
 )
 def test_case_legal_moves(state, trigger, expected):
@@ -135,15 +145,82 @@ def test_case_illegal_moves_raise(state, trigger):
 
 
 def test_close_lists_what_is_missing():
+    # "category_confirmed" (recorded by earlier versions, also by a change of category) no longer
+    # stands for the initial review.
     model = lifecycle.CaseFile(state="deletion_confirmed", facts={"category_confirmed"})
     with pytest.raises(GuardFailed) as raised:
         lifecycle.MACHINE.fire(model, "close")
     assert raised.value.missing == [
+        "record that the Principal was informed",
+        "hold the initial review meeting (it confirms the category)",
         "record the referral decision",
         "record the parents/carers decision",
         "record the deletion outcome (confirmed, or not required with a reason)",
     ]
     assert model.state == "deletion_confirmed"
+
+
+BASE_DONE = {
+    "principal_informed",
+    "initial_review_held",
+    "referral_decided",
+    "parents_decided",
+    "deletion_resolved",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "missing"),
+    [
+        ({"referred"}, ["record the written referral (MARF) sent"]),
+        ({"referred", "referral_written"}, []),
+        ({"managed_in_school"}, ["hold the further review with the risk questions"]),
+        ({"managed_in_school", "further_review_held"}, []),
+    ],
+)
+def test_close_requirements_follow_the_path_taken(path, missing):
+    model = lifecycle.CaseFile(state="deletion_waived", facts=BASE_DONE | path)
+    assert lifecycle.missing_for_close(model) == missing
+    assert ("close" in lifecycle.MACHINE.available(model)) == (not missing)
+
+
+def test_deletion_with_agencies_involved_needs_their_agreement():
+    plain = lifecycle.CaseFile(state="parents_decided")
+    involved = lifecycle.CaseFile(state="parents_decided", facts={"agency_involved"})
+    assert {"request_deletion", "waive_deletion"} <= set(lifecycle.MACHINE.available(plain))
+    assert not {"request_deletion_agreed", "ask_agency_about_deletion"} & set(
+        lifecycle.MACHINE.available(plain)
+    )
+    assert {"request_deletion_agreed", "ask_agency_about_deletion", "waive_deletion"} <= set(
+        lifecycle.MACHINE.available(involved)
+    )
+    with pytest.raises(GuardFailed):
+        lifecycle.MACHINE.fire(involved, "request_deletion")
+    assert lifecycle.MACHINE.fire(involved, "request_deletion_agreed") == (
+        "parents_decided",
+        "deletion_requested",
+    )
+
+
+def test_managed_in_school_needs_every_referral_point_answered():
+    model = lifecycle.CaseFile(state="in_review", points_unanswered=("An adult is involved",))
+    assert "record_referral_point" in lifecycle.MACHINE.available(model)
+    with pytest.raises(GuardFailed) as raised:
+        lifecycle.MACHINE.fire(model, "manage_in_school")
+    assert raised.value.missing == ["record the agency consulted and why no referral: An adult is involved"]
+    model.points_unanswered = ()
+    assert "record_referral_point" not in lifecycle.MACHINE.available(model)
+    assert lifecycle.MACHINE.fire(model, "manage_in_school") == ("in_review", "managed_in_school")
+
+
+def test_parents_informed_may_follow_not_informed_only():
+    model = lifecycle.CaseFile(state="deletion_requested", facts={"parents_decided"})
+    assert "inform_parents_later" not in lifecycle.MACHINE.available(model)
+    model.facts.add("parents_not_informed")
+    assert lifecycle.MACHINE.fire(model, "inform_parents_later") == (
+        "deletion_requested",
+        "deletion_requested",
+    )
 
 
 def test_deletion_confirmed_only_when_nobody_pending():

@@ -80,12 +80,13 @@ def submit_report(
     except ConversationError as exc:
         ack(response_action="update", view=notice_view(error_text(exc)))
         return
-    ack(response_action="update", view=sent_view(sent.reference))
+    ack(response_action="update", view=sent_view(sent.reference, sent.call_now))
     if not sent.first_time:
         return
     log.info("report submitted", extra={"case": sent.reference})
     deliver_alert(ctx, client, sent.alert)
-    direct_message(client, user, teacher_receipt(sent.reference, ctx.guidance.contacts_for("young_person")))
+    young_person = ctx.guidance.contacts_for("young_person")
+    direct_message(client, user, teacher_receipt(sent.reference, young_person, sent.call_now))
 
 
 def record_decision(

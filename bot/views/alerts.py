@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.ids import ALERT_EVENT_TYPE, ActionId, BlockId
-from bot.views.report import Block, button, contact_lines, header, mrkdwn
+from bot.views.report import Block, button, contact_lines, header, mrkdwn, out_of_hours_blocks
 from bot.views.text import escape
 from conversations.calendar import LONDON
 from conversations.policy import Contact
@@ -52,8 +52,11 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
     }
 
 
-def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, Any]:
-    """The teacher's direct message after sending: reference, what happens next, signposting."""
+def teacher_receipt(
+    reference: str, contacts: Sequence[Contact], call_now: Sequence[Contact] = ()
+) -> dict[str, Any]:
+    """The teacher's direct message after sending: reference, what happens next, signposting, and
+    out of school hours whom to call now."""
     text = f"Your report {reference} has been sent to the DSL team."
     blocks: list[Block] = [
         {"type": "section", "text": mrkdwn(f"*{escape(text)}*")},
@@ -66,6 +69,7 @@ def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, An
                 "You will get a message here when a DSL picks your report up. `/ypsi status` shows it."
             ),
         },
+        *out_of_hours_blocks(call_now),
         {"type": "section", "text": mrkdwn(contact_lines("Help for the young person", contacts))},
     ]
     return {"text": escape(text), "blocks": blocks}

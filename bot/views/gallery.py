@@ -34,6 +34,7 @@ from conversations.decisions import load_decisions
 from conversations.directory import Person
 from conversations.policy import Guidance, load_guidance
 from conversations.readable import Row
+from conversations.referral_points import IMMEDIATE
 from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
 from conversations.reports import DraftView
 from conversations.routing import Alert
@@ -180,12 +181,13 @@ def sample_overview() -> list[OverviewLine]:
 def case_screens(guidance: Guidance) -> dict[str, dict[str, Any]]:
     """The DSL's screens: the case modal, every decision's modal, "not yet", the list, Home."""
     categories = {c.key: c.label for c in guidance.categories}
+    immediate = {t.key: t.label for t in guidance.triggers if t.level == IMMEDIATE}
     screens: dict[str, dict[str, Any]] = {"case-modal": case_view(sample_detail(guidance))}
     for decision in load_decisions().by_key.values():
         form = DecisionForm(
             SAMPLE_ALERT.reference,
             decision,
-            {"category": categories, "deletions": {"1": "CD"}},
+            {"category": categories, "deletions": {"1": "CD"}, "point": immediate},
             {f.key: SAMPLE_DEFAULTS[f.default] for f in decision.fields if f.default},
         )
         screens[f"decision-{decision.key}"] = decision_view(form)
@@ -228,6 +230,9 @@ def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     )
     screens["teacher-receipt"] = teacher_receipt(
         SAMPLE_ALERT.reference, guidance.contacts_for("young_person")
+    )
+    screens["teacher-receipt-out-of-hours"] = teacher_receipt(
+        SAMPLE_ALERT.reference, guidance.contacts_for("young_person"), guidance.contacts_for("emergency")
     )
     screens["dsl-card-acknowledged"] = alert_message(
         replace(SAMPLE_ALERT, status="acknowledged", status_label="Acknowledged", owner_id="U0OAKDSL00")

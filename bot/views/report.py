@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, step_callback
 from bot.views.limits import ACCESSIBILITY_LABEL, BUTTON_TEXT, HEADER_TEXT, OPTION_TEXT, SELECT_OPTIONS, clip
-from bot.views.text import REFER_NOW, escape
+from bot.views.text import OUT_OF_HOURS, REFER_NOW, escape
 from conversations.calendar import LONDON
 from conversations.policy import Contact, Field, Guidance, Rule, Step, Suggestion
 from conversations.readable import Row, answer_rows
@@ -231,8 +231,9 @@ def resume_view(draft_id: str, step_title: str) -> View:
     return modal(CallbackId.RESUME, draft_id, blocks, submit=None)
 
 
-def sent_view(reference: str) -> View:
-    """The last view: the reference and what happens next (also sent as a direct message)."""
+def sent_view(reference: str, call_now: Sequence[Contact] = ()) -> View:
+    """The last view: the reference and what happens next (also sent as a direct message), and
+    out of school hours whom to call now."""
     blocks: list[Block] = [
         {"type": "header", "text": plain("Sent to the DSL team")},
         {
@@ -243,6 +244,7 @@ def sent_view(reference: str) -> View:
             ),
         },
     ]
+    blocks += out_of_hours_blocks(call_now)
     view = modal(CallbackId.SENT, "", blocks, submit=None)
     view["close"] = plain("Done")
     return view
@@ -251,6 +253,16 @@ def sent_view(reference: str) -> View:
 def notice_view(text: str) -> View:
     """A modal that only says something (a report no longer available, an error)."""
     return modal(CallbackId.NOTICE, "", [{"type": "section", "text": mrkdwn(escape(text))}], submit=None)
+
+
+def out_of_hours_blocks(call_now: Sequence[Contact]) -> list[Block]:
+    """Out of school hours (when `call_now` is given): say so, and whom to call now."""
+    if not call_now:
+        return []
+    return [
+        {"type": "section", "text": mrkdwn(OUT_OF_HOURS)},
+        {"type": "section", "text": mrkdwn(contact_lines("Whom to call now", call_now))},
+    ]
 
 
 def contact_lines(heading: str, contacts: Sequence[Contact]) -> str:

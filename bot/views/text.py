@@ -41,6 +41,11 @@ ALREADY_ACKNOWLEDGED = (
     "This case has already been picked up. Open the case to see who owns it and what is due."
 )
 CASE_USAGE = "Type `/ypsi case` and the reference, like `/ypsi case YPSI-2026-0042`."
+# SUAT 2019: "In an emergency always call 999".
+OUT_OF_HOURS = (
+    "*Out of school hours:* the DSL team may not see this until the next school day. "
+    "If a young person is in danger, call 999 now; otherwise call the numbers below."
+)
 NO_OPEN_CASES = "There are no open cases for your academies."
 NO_REPORTS = "You have not sent any reports. Type `/ypsi report` to start one."
 UNEXPECTED = (
