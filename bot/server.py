@@ -137,9 +137,15 @@ def http_server(app: App, host: str, port: int) -> ThreadingHTTPServer:
             # The default access log would print paths and client addresses for every request.
             return
 
-    server = ThreadingHTTPServer((host, port), SlackHandler)
+    server = _Server((host, port), SlackHandler)
     server.daemon_threads = True
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    # The default listen backlog (5) refuses a burst of simultaneous requests (many DSLs, or
+    # Slack retrying) with connection resets: queue them instead.
+    request_queue_size = 256
 
 
 def _numeric(timestamp: str) -> bool:

@@ -209,14 +209,14 @@ def decisions_now(
     ctx: Context, reference: str, user_id: str
 ) -> tuple[tuple[Decision, ...], tuple[Blocked, ...]]:
     """The decisions the case's stage allows now, and those allowed but not yet possible (why)."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id)
         return _decisions_now(load_decisions(), cases.case_file(case))
 
 
 def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> DecisionForm:
     """The form of one decision, if the case's stage allows it now (else NotAllowedNow)."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id)
         decision = load_decisions().get(key)
         _require_now(case, decision)
@@ -285,7 +285,7 @@ def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:
         _refuse_list(ctx, user_id)
         raise NotAuthorised("not on any academy's safeguarding team")
     decisions, now = load_decisions(), ctx.clock()
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         rows = list(
             uow.session.scalars(
                 select(Case)
@@ -301,7 +301,7 @@ def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:
 def my_reports(ctx: Context, user_id: str) -> list[ReportLine]:
     """The caller's own reports, newest first, with where each is in the teacher's words."""
     status = load_decisions().reporter_status
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         rows = uow.session.scalars(select(Case).where(Case.reporter_id == user_id).order_by(Case.id.desc()))
         return [ReportLine(c.reference, status[c.state], c.created_at) for c in rows]
 
