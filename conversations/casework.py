@@ -11,14 +11,14 @@ never in an audit event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, readable
+from conversations import audit, cases, readable, replays
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
@@ -145,6 +145,12 @@ class DecisionOutcome:
     reporter_id: str
     tell_reporter: str | None
     follow_on: str | None
+    # True when this was a replay of an interaction already recorded: nothing was done again.
+    replayed: bool = False
+
+    def stored(self) -> dict[str, Any]:
+        """What a replay gets back (conversations.replays): ids and labels, no case content."""
+        return {k: v for k, v in asdict(self).items() if k not in ("alert", "replayed")}
 
 
 @dataclass(frozen=True)
@@ -229,17 +235,27 @@ def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> Decis
 
 
 def record_decision(
-    ctx: Context, reference: str, user_id: str, key: str, raw: dict[str, Raw]
+    ctx: Context,
+    reference: str,
+    user_id: str,
+    key: str,
+    raw: dict[str, Raw],
+    *,
+    replay_key: str | None = None,
 ) -> DecisionOutcome:
     """Validate and record one decision: move the case, record facts, append history, audit.
 
     Empty fields with a default take it. Raises InvalidAnswer (errors by field), NotAllowedNow
-    (with `missing` when requirements are not met, e.g. to close) or NotAuthorised.
+    (with `missing` when requirements are not met, e.g. to close) or NotAuthorised. With a
+    `replay_key` already recorded, returns the first outcome (`replayed`) and records nothing.
     """
     decisions = load_decisions()
     with ctx.db.unit_of_work() as uow:
         session = uow.session
         case = cases.authorised_case(ctx, session, reference, user_id, lock=True)
+        done = replays.claim(session, replay_key, ctx.clock())
+        if done is not None:
+            return DecisionOutcome(**done, alert=alert_for(ctx, case), replayed=True)
         decision = decisions.get(key)
         _require_now(case, decision)
         now = ctx.clock()
@@ -263,8 +279,7 @@ def record_decision(
         )
         follow_on = _follow_on(ctx, session, case, decision, user_id)
         _stamp_closed(case, now)
-        uow.commit()
-        return DecisionOutcome(
+        outcome = DecisionOutcome(
             reference=case.reference,
             decision=decision.key,
             title=decision.title,
@@ -276,6 +291,9 @@ def record_decision(
             tell_reporter=decision.tell_reporter.format(reference=case.reference) or None,
             follow_on=follow_on,
         )
+        replays.keep(session, replay_key, outcome.stored())
+        uow.commit()
+        return outcome
 
 
 def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:

@@ -45,6 +45,7 @@ class FakeSlackApi:
     socket_mode_url: str = ""
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
+    hashes: dict[str, str] = field(default_factory=dict)  # view id -> hash: new on every change
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -104,17 +105,23 @@ class FakeSlackApi:
     def _auth_test(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "ypsi-bot"}
 
+    def show(self, view_id: str, view: dict[str, Any]) -> str:
+        """Show `view` as `view_id` (opened or updated), with a new hash as Slack gives; returns it."""
+        with self._lock:
+            self.views[view_id] = view
+            self.hashes[view_id] = f"h{next(self._counter)}"
+            return self.hashes[view_id]
+
     def _views_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         view_id = f"V{n:09d}"
+        view_hash = self.show(view_id, params["view"])
         with self._lock:
-            self.views[view_id] = params["view"]
             self.view_by_trigger[params["trigger_id"]] = view_id
-        return {"ok": True, "view": {**params["view"], "id": view_id, "hash": f"h{n}"}}
+        return {"ok": True, "view": {**params["view"], "id": view_id, "hash": view_hash}}
 
     def _views_update(self, params: dict[str, Any], n: int) -> dict[str, Any]:
-        with self._lock:
-            self.views[params["view_id"]] = params["view"]
-        return {"ok": True, "view": {**params["view"], "id": params["view_id"]}}
+        view_hash = self.show(params["view_id"], params["view"])
+        return {"ok": True, "view": {**params["view"], "id": params["view_id"], "hash": view_hash}}
 
     _views_push = _views_open
 

@@ -155,7 +155,7 @@ class SlackHarness:
         """Send an interaction payload (form field `payload=`) and follow any modal update."""
         response = self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         if payload["type"] == "view_submission" and response.json.get("response_action") == "update":
-            self.api.views[payload["view"]["id"]] = response.json["view"]
+            self.api.show(payload["view"]["id"], response.json["view"])
         return response
 
     # --- what people do ---------------------------------------------------------------------
@@ -214,7 +214,12 @@ class SlackHarness:
             "user": {"id": user, "team_id": TEAM},
             "api_app_id": "A0YPSIAPP0",
             "trigger_id": self._trigger(user),
-            "view": {**view, "id": self.current[user], "state": {"values": state_values(view, values or {})}},
+            "view": {
+                **view,
+                "id": self.current[user],
+                "hash": self.api.hashes.get(self.current[user], ""),
+                "state": {"values": state_values(view, values or {})},
+            },
         }
 
     def submit_view(self, user: str, values: dict[str, Any] | None = None) -> Response:
@@ -233,7 +238,9 @@ class SlackHarness:
                 "trigger_id": self._trigger(user),
                 "container": {"type": "view", "view_id": self.current[user]},
                 "view": {**view, "id": self.current[user], "state": {"values": {}}},
-                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "action_ts": self.action_ts()}
+                ],
             }
         )
 
@@ -251,7 +258,9 @@ class SlackHarness:
                 "channel": {"id": channel},
                 "message": {"ts": ts},
                 "response_url": "https://hooks.slack.invalid/actions/1",
-                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "action_ts": self.action_ts()}
+                ],
             }
         )
         self._follow(user, trigger)
@@ -273,7 +282,9 @@ class SlackHarness:
                 "trigger_id": trigger,
                 "container": {"type": "view", "view_id": "VHOME" + user},
                 "view": {**self.api.homes.get(user, {}), "id": "VHOME" + user, "type": "home"},
-                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "action_ts": self.action_ts()}
+                ],
             }
         )
         self._follow(user, trigger)
@@ -313,6 +324,10 @@ class SlackHarness:
         return self.send(json.dumps(body), "application/json", headers=headers)
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def action_ts(self) -> str:
+        """A button press's `action_ts`: Slack's is different for every press (a replay repeats it)."""
+        return f"1790000000.{next(self._ids):06d}"
 
     def _trigger(self, user: str) -> str:
         return f"{next(self._ids)}.{user}.trigger"
