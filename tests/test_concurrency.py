@@ -4,7 +4,7 @@ Each test runs on a real SQLite file and on PostgreSQL, with the app served by o
 (concurrent requests on its threads) and by two processes on the same database. Two DSLs
 pressing Acknowledge at once take the case once and the reporter is told once; notes recorded
 at once are all kept; a report submitted twice at once makes one case, one card, one receipt;
-and every audit chain verifies afterwards.
+every case opened at once is audited once per opening; and every audit chain verifies afterwards.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ CASES = 8
 NOTES = 16
 ROUNDS = 4
 COPIES = 4  # identical submissions of one report at once
+OPENINGS = 16
 SERVING = pytest.mark.parametrize("processes", [0, 2], ids=["threads", "two-processes"])
 
 
@@ -111,4 +112,22 @@ def test_a_report_submitted_several_times_at_once_makes_one_case(ctx, slack_api,
         assert uow.session.scalar(select(func.count()).select_from(Case)) == ROUNDS
     assert len(slack_api.posted(CHANNEL)) == ROUNDS  # one card per report
     assert len(slack_api.posted(dm_channel(TEACHER))) == ROUNDS  # one receipt per report
+    assert chain_breaks(ctx) == []
+
+
+@SERVING
+def test_audit_chains_stay_whole_under_simultaneous_openings(ctx, slack_api, processes, tmp_path):
+    refs = [submitted(ctx) for _ in range(2)]
+    with served(ctx, slack_api, processes, tmp_path) as urls:
+        clicks = [
+            interaction(
+                urls[n % len(urls)],
+                message_click((DSL, DEPUTY)[n % 2], CHANNEL, "1790000000.000001", ActionId.OPEN_CASE, ref, n),
+            )
+            for n, ref in enumerate(refs * (OPENINGS // 2))
+        ]
+        answers = send_all(clicks)
+    assert [a.status for a in answers] == [200] * OPENINGS
+    assert len(slack_api.calls("views.open")) == OPENINGS
+    assert [events(ctx, "case_opened", ref) for ref in refs] == [OPENINGS // 2] * 2
     assert chain_breaks(ctx) == []
