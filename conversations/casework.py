@@ -149,8 +149,8 @@ class DecisionOutcome:
     replayed: bool = False
 
     def stored(self) -> dict[str, Any]:
-        """What a replay gets back (conversations.replays): ids and labels, no case content."""
-        return {k: v for k, v in asdict(self).items() if k not in ("alert", "replayed")}
+        """What a replay gets back (conversations.replays): labels, no case content, no people."""
+        return {k: v for k, v in asdict(self).items() if k not in ("alert", "reporter_id", "replayed")}
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,9 @@ def record_decision(
         case = cases.authorised_case(ctx, session, reference, user_id, lock=True)
         done = replays.claim(session, replay_key, ctx.clock())
         if done is not None:
-            return DecisionOutcome(**done, alert=alert_for(ctx, case), replayed=True)
+            return DecisionOutcome(
+                **done, alert=alert_for(ctx, case), reporter_id=case.reporter_id, replayed=True
+            )
         decision = decisions.get(key)
         _require_now(case, decision)
         now = ctx.clock()
