@@ -176,7 +176,7 @@ def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Check every chain; exit 1 naming the first broken event of each broken chain."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         checked, broken = audit.verify(uow.session)
     for b in broken:
         print(f"BROKEN: case {b.case_reference or '(no case)'}, event {b.event_id}: {b.problem}")
