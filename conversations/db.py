@@ -11,6 +11,7 @@ for writers. PostgreSQL keeps its row locks (FOR NO KEY UPDATE) and needs none o
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,11 +146,16 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
+        if not self.read_only:
+            _refuse_nested_write(self.session)
+            _writing().append(self.session)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if not self.read_only:
+            _writing().remove(self.session)
         self.session.rollback()
         self.session.close()
 
@@ -162,3 +168,30 @@ class UnitOfWork:
 
 class ReadOnlyWrite(RuntimeError):
     """A read-only unit of work asked to commit: a programming error, never a user's."""
+
+
+class NestedWrite(RuntimeError):
+    """A writing unit of work opened on SQLite while this thread's open one holds the write lock.
+
+    The inner one would wait for the outer (its own caller) until the busy timeout: a
+    programming error, raised at once instead. End the outer transaction first, or read-only.
+    """
+
+
+_local = threading.local()
+
+
+def _writing() -> list[Session]:
+    # This thread's open writing sessions (a thread runs one request at a time).
+    if not hasattr(_local, "sessions"):
+        _local.sessions = []
+    return _local.sessions
+
+
+def _refuse_nested_write(session: Session) -> None:
+    engine = session.get_bind()
+    if engine.dialect.name != "sqlite":
+        return
+    for outer in _writing():
+        if outer.get_bind().url == engine.url and outer.in_transaction():
+            raise NestedWrite("a writing unit of work inside another on the same SQLite database")
