@@ -20,6 +20,7 @@ BENCHMARKS = {
     "memory": "5 memory",
     "processes": "6 processes",
     "audit": "7 audit",
+    "concurrency": "8 concurrency",
 }
 
 

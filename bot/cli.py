@@ -204,7 +204,7 @@ def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
 def audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Check every chain and checkpoint; exit 1 naming every problem found."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         checked, broken = audit.verify(uow.session, head=args.head)
     for b in broken:
         where = [f"case {b.case_reference or '(no case)'}"] if b.event_id or b.case_reference else []

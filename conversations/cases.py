@@ -67,7 +67,7 @@ def open_cases(ctx: Context, user_id: str) -> list[CaseSummary]:
     keys = [a.key for a in ctx.academies.dsl_of(user_id)]
     if not keys:
         raise NotAuthorised("not on any academy's safeguarding team")
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         rows = uow.session.scalars(
             select(Case)
             .where(Case.academy_key.in_(keys), Case.state != lifecycle.CLOSED)
@@ -88,14 +88,21 @@ def authorised_case(
 
 
 def refuse(ctx: Context, case: Case, user_id: str, reason: str) -> None:
-    """Audit a refused attempt in its own transaction, so it survives the caller's rollback."""
+    """Audit a refused attempt in its own transaction, so it survives the caller's rollback.
+
+    The caller's transaction is ended first (the caller refuses next, so none of it is kept):
+    on SQLite it holds the one write lock, which the refusal's transaction needs.
+    """
+    case_id, caller = case.id, object_session(case)
+    if caller is not None:
+        caller.rollback()
     with ctx.db.unit_of_work() as uow:
         audit.record(
             uow.session,
             action="access_refused",
             actor_id=user_id,
             at=ctx.clock(),
-            case=uow.session.get(Case, case.id),
+            case=uow.session.get(Case, case_id),
             reason=reason,
         )
         uow.commit()

@@ -11,14 +11,14 @@ never in an audit event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, readable, reminders
+from conversations import audit, cases, readable, reminders, replays
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
@@ -154,6 +154,12 @@ class DecisionOutcome:
     reporter_id: str
     tell_reporter: str | None
     follow_on: str | None
+    # True when this was a replay of an interaction already recorded: nothing was done again.
+    replayed: bool = False
+
+    def stored(self) -> dict[str, Any]:
+        """What a replay gets back (conversations.replays): labels, no case content, no people."""
+        return {k: v for k, v in asdict(self).items() if k not in ("alert", "reporter_id", "replayed")}
 
 
 @dataclass(frozen=True)
@@ -239,14 +245,14 @@ def decisions_now(
     ctx: Context, reference: str, user_id: str
 ) -> tuple[tuple[Decision, ...], tuple[Blocked, ...]]:
     """The decisions the case's stage allows now, and those allowed but not yet possible (why)."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id)
         return _decisions_now(load_decisions(), cases.case_file(ctx, case))
 
 
 def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> DecisionForm:
     """The form of one decision, if the case's stage allows it now (else NotAllowedNow)."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id)
         decision = load_decisions().get(key)
         _require_now(ctx, case, decision)
@@ -259,17 +265,29 @@ def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> Decis
 
 
 def record_decision(
-    ctx: Context, reference: str, user_id: str, key: str, raw: dict[str, Raw]
+    ctx: Context,
+    reference: str,
+    user_id: str,
+    key: str,
+    raw: dict[str, Raw],
+    *,
+    replay_key: str | None = None,
 ) -> DecisionOutcome:
     """Validate and record one decision: move the case, record facts, append history, audit.
 
     Empty fields with a default take it. Raises InvalidAnswer (errors by field), NotAllowedNow
-    (with `missing` when requirements are not met, e.g. to close) or NotAuthorised.
+    (with `missing` when requirements are not met, e.g. to close) or NotAuthorised. With a
+    `replay_key` already recorded, returns the first outcome (`replayed`) and records nothing.
     """
     decisions = load_decisions()
     with ctx.db.unit_of_work() as uow:
         session = uow.session
         case = cases.authorised_case(ctx, session, reference, user_id, lock=True)
+        done = replays.claim(session, replay_key, ctx.clock())
+        if done is not None:
+            return DecisionOutcome(
+                **done, alert=alert_for(ctx, case), reporter_id=case.reporter_id, replayed=True
+            )
         decision = decisions.get(key)
         _require_now(ctx, case, decision)
         now = ctx.clock()
@@ -295,8 +313,7 @@ def record_decision(
         )
         follow_on = _follow_on(ctx, session, case, decision, user_id)
         _stamp_closed(case, now)
-        uow.commit()
-        return DecisionOutcome(
+        outcome = DecisionOutcome(
             reference=case.reference,
             decision=decision.key,
             title=decision.title,
@@ -308,6 +325,9 @@ def record_decision(
             tell_reporter=decision.tell_reporter.format(reference=case.reference) or None,
             follow_on=follow_on,
         )
+        replays.keep(session, replay_key, outcome.stored())
+        uow.commit()
+        return outcome
 
 
 def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:
@@ -317,7 +337,7 @@ def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:
         _refuse_list(ctx, user_id)
         raise NotAuthorised("not on any academy's safeguarding team")
     decisions, now = load_decisions(), ctx.clock()
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         rows = list(
             uow.session.scalars(
                 select(Case)
@@ -333,7 +353,7 @@ def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:
 def my_reports(ctx: Context, user_id: str) -> list[ReportLine]:
     """The caller's own reports, newest first, with where each is in the teacher's words."""
     status = load_decisions().reporter_status
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         rows = uow.session.scalars(select(Case).where(Case.reporter_id == user_id).order_by(Case.id.desc()))
         return [ReportLine(c.reference, status[c.state], c.created_at) for c in rows]
 

@@ -304,7 +304,7 @@ def _map_text(block: Block, change: Callable[[str], str]) -> Block:
 
 
 def _chain_note(ctx: Context, reference: str) -> str:
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case_id = uow.session.scalar(select(Case.id).where(Case.reference == reference))
         count = audit.count_events(uow.session, case_id)
         _, broken = audit.verify(uow.session)

@@ -181,6 +181,8 @@ class ProcessedDelivery(Base):
 
     key: Mapped[str] = mapped_column(String(160), primary_key=True)
     at: Mapped[datetime]
+    # An interaction's outcome, returned to a replay of it (conversations/replays.py).
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class PracticeClock(Base):

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, casework, reminders
+from conversations import audit, cases, casework, reminders, replays
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
@@ -32,10 +32,19 @@ class Scheduled:
     id: int
     kind: str
     due_at: datetime
+    replayed: bool = False  # a replay of an interaction already recorded: nothing done again
 
     @classmethod
     def of(cls, row: Reminder) -> Scheduled:
         return cls(row.id, row.kind, row.due_at)
+
+    def stored(self) -> replays.Outcome:
+        """What a replay gets back."""
+        return {"id": self.id, "kind": self.kind, "due_at": self.due_at.isoformat()}
+
+    @classmethod
+    def replay(cls, stored: replays.Outcome) -> Scheduled:
+        return cls(stored["id"], stored["kind"], datetime.fromisoformat(stored["due_at"]), replayed=True)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,15 @@ class DeletionProgress:
     reference: str
     pending: int
     all_confirmed: bool
+    replayed: bool = False  # a replay of an interaction already recorded: nothing done again
+
+
+@dataclass(frozen=True)
+class Extended:
+    """The new deadline of a case's pending deletions."""
+
+    deadline: date
+    replayed: bool = False  # a replay of an interaction already recorded: nothing done again
 
 
 def _case(session: Session, case_id: int) -> Case:
@@ -112,14 +130,19 @@ def _confirm(ctx: Context, session: Session, case: Case, deletion: Deletion, use
     )
 
 
-def deletion_not_yet(ctx: Context, reminder_id: int, user_id: str) -> DeletionProgress:
-    """Record "Not yet" from the member of staff asked to check the deletion."""
+def deletion_not_yet(
+    ctx: Context, reminder_id: int, user_id: str, *, replay_key: str | None = None
+) -> DeletionProgress:
+    """Record "Not yet" from the member of staff asked to check the deletion (once per `replay_key`)."""
     with ctx.db.unit_of_work() as uow:
         row = _reminder(uow.session, reminder_id)
         if row.kind != FOLLOW_UP or row.case_id is None:
             raise NotAllowedNow("That answer belongs to a deletion check.")
         case = _case(uow.session, row.case_id)
         _allow(ctx, case, user_id, row.details.get("to"))
+        done = replays.claim(uow.session, replay_key, ctx.clock())
+        if done is not None:
+            return DeletionProgress(**done, replayed=True)
         source, dest = cases.fire(ctx, case, "record_deletion_for")
         audit.record(
             uow.session,
@@ -131,15 +154,29 @@ def deletion_not_yet(ctx: Context, reminder_id: int, user_id: str) -> DeletionPr
             to_state=dest,
             details={"reminder_id": row.id},
         )
-        remaining = len(_pending(uow.session, case))
+        progress = DeletionProgress(case.reference, len(_pending(uow.session, case)), False)
+        replays.keep(
+            uow.session,
+            replay_key,
+            {"reference": progress.reference, "pending": progress.pending, "all_confirmed": False},
+        )
         uow.commit()
-        return DeletionProgress(case.reference, remaining, False)
+        return progress
 
 
 def extend_deadline(
-    ctx: Context, reference: str, user_id: str, deadline: date | None, reason: str | None
-) -> date:
-    """Move the deadline of the deletions still pending (a DSL only; a date and a reason are required)."""
+    ctx: Context,
+    reference: str,
+    user_id: str,
+    deadline: date | None,
+    reason: str | None,
+    *,
+    replay_key: str | None = None,
+) -> Extended:
+    """Move the deadline of the deletions still pending (a DSL only; a date and a reason are required).
+
+    Once per `replay_key`: a replay returns the first outcome and changes nothing.
+    """
     errors = {}
     if not (reason or "").strip():
         errors["reason"] = "Give the reason for the extension."
@@ -153,6 +190,9 @@ def extend_deadline(
         raise InvalidAnswer(errors)
     with ctx.db.unit_of_work() as uow:
         case = cases.authorised_case(ctx, uow.session, reference, user_id, lock=True)
+        done = replays.claim(uow.session, replay_key, ctx.clock())
+        if done is not None:
+            return Extended(date.fromisoformat(done["deadline"]), replayed=True)
         pending = _pending(uow.session, case)
         if not pending:
             raise NotAllowedNow("No deletion is waiting on this case.")
@@ -177,8 +217,9 @@ def extend_deadline(
             to_state=dest,
             details={"from": before, "to": deadline.isoformat(), "entry": entry},
         )
+        replays.keep(uow.session, replay_key, {"deadline": deadline.isoformat()})
         uow.commit()
-        return deadline
+        return Extended(deadline)
 
 
 def _furthest(today: date) -> date | None:
@@ -225,11 +266,22 @@ def _snooze_of(session: Session, row: Reminder) -> Reminder | None:
 
 
 def request_deletion_check(
-    ctx: Context, reference: str, dsl_user: str, to_user: str | None = None
+    ctx: Context,
+    reference: str,
+    dsl_user: str,
+    to_user: str | None = None,
+    *,
+    replay_key: str | None = None,
 ) -> Scheduled:
-    """The DSL sends the deletion check to whoever follows it up (default: the reporter)."""
+    """The DSL sends the deletion check to whoever follows it up (default: the reporter).
+
+    Once per `replay_key`: a replay returns the check first scheduled and sends no other.
+    """
     with ctx.db.unit_of_work() as uow:
         case = cases.authorised_case(ctx, uow.session, reference, dsl_user, lock=True)
+        done = replays.claim(uow.session, replay_key, ctx.clock())
+        if done is not None:
+            return Scheduled.replay(done)
         pending = _pending(uow.session, case)
         if not pending or case.state not in policy().kinds[FOLLOW_UP].states:
             raise NotAllowedNow("No deletion is waiting to be confirmed on this case.")
@@ -253,8 +305,10 @@ def request_deletion_check(
             case=case,
             details={"to": to, "reminder_id": row.id},
         )
+        scheduled = Scheduled.of(row)
+        replays.keep(uow.session, replay_key, scheduled.stored())
         uow.commit()
-        return Scheduled.of(row)
+        return scheduled
 
 
 def _reminder(session: Session, reminder_id: int) -> Reminder:

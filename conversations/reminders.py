@@ -525,7 +525,7 @@ class Pending:
 
 def pending(ctx: Context, *, until: datetime | None = None) -> list[Pending]:
     """Pending (and claimed) reminders, oldest first; only those due by `until` when given."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         query = (
             select(Reminder, Case.reference, Case.academy_key, Draft.academy_key)
             .outerjoin(Case, Reminder.case_id == Case.id)

@@ -96,14 +96,14 @@ def start(ctx: Context, team_id: str, user_id: str, *, restart: bool = False) ->
 
 def find_open(ctx: Context, team_id: str, user_id: str) -> DraftView | None:
     """The caller's open draft, if any; reads only, so a modal can open before anything is written."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         draft = _open_draft(uow.session, team_id, user_id)
         return None if draft is None else _view(ctx, uow.session, draft, resumed=True)
 
 
 def get(ctx: Context, draft_id: str, user_id: str) -> DraftView:
     """The caller's draft, open or finished; NotFound if it is not theirs (or does not exist)."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         draft = _own(uow.session, draft_id, user_id, allow_finished=True)
         return _view(ctx, uow.session, draft, resumed=False)
 

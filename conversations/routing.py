@@ -103,7 +103,7 @@ def alert_for(ctx: Context, case: Case) -> Alert:
 
 def load_alert(ctx: Context, reference: str) -> Alert:
     """The current alert card of a case, by reference."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case = find_case(uow.session, reference)
         return alert_for(ctx, case)
 

@@ -286,7 +286,7 @@ def test_block_actions(world, probe):
     app = world.slack.app
     ids = action_ids(app)
     patterns = id_patterns(app, ACTION_KINDS)
-    with world.ctx.db.unit_of_work() as uow:
+    with world.ctx.db.unit_of_work(read_only=True) as uow:
         # Reminders that are not Oakfield's: the Oakfield DSL clicking them must change nothing.
         others = [
             str(r.id)

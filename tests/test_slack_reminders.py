@@ -107,7 +107,7 @@ def press(slack, user: str, channel: str, ts: str, message: dict[str, Any], butt
                     "action_id": button["action_id"],
                     "value": button["value"],
                     "text": button["text"],
-                    "action_ts": "1",
+                    "action_ts": slack.action_ts(),
                 }
             ],
         }
@@ -173,7 +173,12 @@ def send_check_from_case_modal(slack, ref: str, to: str | None = None) -> None:
             "container": {"type": "view", "view_id": slack.current[DSL]},
             "view": {**view, "id": slack.current[DSL], "state": {"values": state}},
             "actions": [
-                {"type": "button", "action_id": ActionId.SEND_DELETION_CHECK, "value": ref, "action_ts": "1"}
+                {
+                    "type": "button",
+                    "action_id": ActionId.SEND_DELETION_CHECK,
+                    "value": ref,
+                    "action_ts": slack.action_ts(),
+                }
             ],
         }
     )

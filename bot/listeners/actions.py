@@ -28,6 +28,7 @@ from bot.ids import (
 from bot.listeners import cases as case_screens
 from bot.listeners import reminders as reminder_screens
 from bot.listeners.flow import current_view, first_view
+from bot.listeners.replay_keys import interaction_key
 from bot.listeners.replies import update_view
 from bot.views.report import View, notice_view
 from bot.views.text import ALREADY_ACKNOWLEDGED, error_text
@@ -104,14 +105,17 @@ def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebCl
     user, _, reference = case_screens.clicked(body)
     ack()
     try:
-        outcome = casework.record_decision(ctx, reference, user, ACKNOWLEDGED, {})
+        outcome = casework.record_decision(
+            ctx, reference, user, ACKNOWLEDGED, {}, replay_key=interaction_key(body)
+        )
     except NotAllowedNow:
         case_screens.tell_privately(client, body, ALREADY_ACKNOWLEDGED)
         return
     except ConversationError as exc:
         case_screens.tell_privately(client, body, case_screens.refusal(exc))
         return
-    case_screens.after_decision(client, outcome)
+    if not outcome.replayed:  # a replayed click: the card and the reporter were told the first time
+        case_screens.after_decision(client, outcome)
 
 
 def open_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -173,7 +177,11 @@ def send_deletion_check(ctx: Context, ack: Ack, body: dict[str, Any], client: We
     to = reminder_screens.check_recipient(body)
     ack()
     try:
-        reminder_actions.request_deletion_check(ctx, reference, user, to)
+        check = reminder_actions.request_deletion_check(
+            ctx, reference, user, to, replay_key=interaction_key(body)
+        )
+        if check.replayed:  # the check went the first time; nothing more to show or send
+            return
         view = case_screens.case_modal(ctx, reference, user, notice=DELETION_CHECK_SENT)
     except ConversationError as exc:
         case_screens.tell_privately(client, body, case_screens.refusal(exc))

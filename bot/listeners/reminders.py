@@ -22,6 +22,7 @@ from bot.alerts import update_card
 from bot.ids import SLACK_USER, ActionId, BlockId
 from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view, submitted_values
+from bot.listeners.replay_keys import interaction_key
 from bot.views import reminders as screens
 from bot.views.text import ALREADY_ACKNOWLEDGED
 from conversations import casework, reminder_actions, routing
@@ -126,9 +127,13 @@ def update_message(client: WebClient, channel: str, ts: str, message: dict[str, 
 
 def _acknowledge(click: Click) -> None:
     try:
-        outcome = casework.record_decision(click.ctx, click.value, click.user, ACKNOWLEDGED, {})
+        outcome = casework.record_decision(
+            click.ctx, click.value, click.user, ACKNOWLEDGED, {}, replay_key=interaction_key(click.body)
+        )
     except NotAllowedNow:
         case_screens.tell_privately(click.client, click.body, ALREADY_ACKNOWLEDGED)
+        return
+    if outcome.replayed:
         return
     _record(click, "Acknowledged")
     case_screens.after_decision(click.client, outcome)
@@ -165,8 +170,11 @@ def _deletion_confirmed_for(click: Click) -> None:
 
 
 def _not_yet(click: Click) -> None:
-    reminder_actions.deletion_not_yet(click.ctx, _number(click.value), click.user)
-    _record(click, "Not yet")
+    progress = reminder_actions.deletion_not_yet(
+        click.ctx, _number(click.value), click.user, replay_key=interaction_key(click.body)
+    )
+    if not progress.replayed:
+        _record(click, "Not yet")
 
 
 def _resume_report(click: Click) -> None:

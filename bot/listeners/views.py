@@ -19,6 +19,7 @@ from bot.ids import STEP_SEPARATOR, CallbackId, step_of
 from bot.listeners import cases as case_screens
 from bot.listeners import reminders as reminder_screens
 from bot.listeners.flow import current_view, draft_for, submitted_values
+from bot.listeners.replay_keys import interaction_key
 from bot.views.alerts import teacher_receipt
 from bot.views.case import case_notice
 from bot.views.reminders import extended_text
@@ -96,7 +97,9 @@ def record_decision(
     user = body["user"]["id"]
     try:
         reference, key = case_screens.metadata_of(view.get("private_metadata", ""))
-        outcome = casework.record_decision(ctx, reference, user, key, submitted_values(view))
+        outcome = casework.record_decision(
+            ctx, reference, user, key, submitted_values(view), replay_key=interaction_key(body)
+        )
     except InvalidAnswer as exc:
         ack(response_action="errors", errors=exc.errors)
         return
@@ -107,6 +110,10 @@ def record_decision(
         ack(response_action="update", view=case_notice(case_screens.refusal(exc)))
         return
     notice = f"Recorded: {outcome.title}. Status now: {outcome.status_label}."
+    if outcome.replayed:
+        # The same submission again: the same words, but no new opening of the case, nothing sent.
+        ack(response_action="update", view=case_notice(notice))
+        return
     ack(response_action="update", view=case_screens.case_modal(ctx, reference, user, notice=notice))
     case_screens.after_decision(client, outcome)
 
@@ -119,8 +126,13 @@ def extend_deadline(
     try:
         extension = reminder_screens.extension_of(view)
         before = reminder_screens.status_before(ctx, extension)
-        deadline = reminder_actions.extend_deadline(
-            ctx, extension.reference, user, extension.deadline, extension.reason
+        extended = reminder_actions.extend_deadline(
+            ctx,
+            extension.reference,
+            user,
+            extension.deadline,
+            extension.reason,
+            replay_key=interaction_key(body),
         )
     except InvalidAnswer as exc:
         ack(response_action="errors", errors=exc.errors)
@@ -128,8 +140,9 @@ def extend_deadline(
     except ConversationError as exc:
         ack(response_action="update", view=case_notice(case_screens.refusal(exc)))
         return
-    ack(response_action="update", view=case_notice(extended_text(deadline)))
-    reminder_screens.after_extension(ctx, client, user, extension, deadline, before)
+    ack(response_action="update", view=case_notice(extended_text(extended.deadline)))
+    if not extended.replayed:
+        reminder_screens.after_extension(ctx, client, user, extension, extended.deadline, before)
 
 
 def closed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

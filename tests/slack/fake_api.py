@@ -174,19 +174,23 @@ class FakeSlackApi:
             return {"ok": False, "error": "hash_conflict"}
         return None
 
+    def show(self, view_id: str, view: dict[str, Any]) -> str:
+        """Show `view` as `view_id` (opened or updated), with a new hash as Slack gives; returns it."""
+        with self._lock:
+            self.views[view_id] = view
+            self.view_hashes[view_id] = f"h{next(self._counter)}"
+            return self.view_hashes[view_id]
+
     def _views_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         view_id = f"V{n:09d}"
+        view_hash = self.show(view_id, params["view"])
         with self._lock:
-            self.views[view_id] = params["view"]
             self.view_by_trigger[params["trigger_id"]] = view_id
-            self.view_hashes[view_id] = f"h{n}"
-        return {"ok": True, "view": {**params["view"], "id": view_id, "hash": f"h{n}"}}
+        return {"ok": True, "view": {**params["view"], "id": view_id, "hash": view_hash}}
 
     def _views_update(self, params: dict[str, Any], n: int) -> dict[str, Any]:
-        with self._lock:
-            self.views[params["view_id"]] = params["view"]
-            self.view_hashes[params["view_id"]] = f"h{n}"
-        return {"ok": True, "view": {**params["view"], "id": params["view_id"], "hash": f"h{n}"}}
+        view_hash = self.show(params["view_id"], params["view"])
+        return {"ok": True, "view": {**params["view"], "id": params["view_id"], "hash": view_hash}}
 
     _views_push = _views_open
 

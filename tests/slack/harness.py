@@ -161,8 +161,7 @@ class SlackHarness:
         """Send an interaction payload (form field `payload=`) and follow any modal update."""
         response = self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         if payload["type"] == "view_submission" and response.json.get("response_action") == "update":
-            self.api.views[payload["view"]["id"]] = response.json["view"]
-            self.api.touch_view(payload["view"]["id"])
+            self.api.show(payload["view"]["id"], response.json["view"])
         return response
 
     # --- what people do ---------------------------------------------------------------------
@@ -250,7 +249,9 @@ class SlackHarness:
                     "hash": self.api.view_hashes.get(self.current[user], ""),
                     "state": {"values": {}},
                 },
-                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "action_ts": self.action_ts()}
+                ],
             }
         )
 
@@ -268,7 +269,9 @@ class SlackHarness:
                 "channel": {"id": channel},
                 "message": {"ts": ts},
                 "response_url": self.api.response_url("actions"),
-                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "action_ts": self.action_ts()}
+                ],
             }
         )
         self._follow(user, trigger)
@@ -290,7 +293,9 @@ class SlackHarness:
                 "trigger_id": trigger,
                 "container": {"type": "view", "view_id": "VHOME" + user},
                 "view": {**self.api.homes.get(user, {}), "id": "VHOME" + user, "type": "home"},
-                "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": "1"}],
+                "actions": [
+                    {"type": "button", "action_id": action_id, "value": value, "action_ts": self.action_ts()}
+                ],
             }
         )
         self._follow(user, trigger)
@@ -332,6 +337,10 @@ class SlackHarness:
         return self.send(json.dumps(body), "application/json", headers=headers)
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def action_ts(self) -> str:
+        """A button press's `action_ts`: Slack's is different for every press (a replay repeats it)."""
+        return f"1790000000.{next(self._ids):06d}"
 
     def _trigger(self, user: str) -> str:
         return f"{next(self._ids)}.{user}.trigger"
