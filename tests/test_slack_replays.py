@@ -132,7 +132,7 @@ def test_a_replayed_acknowledge_tells_the_reporter_once(ctx, slack):
     assert audited(ctx, ref, "acknowledged") == 1
     # A new press (a new action_ts) is a new request: it is told the case is taken.
     slack.click_message(DEPUTY, CHANNEL, "1780000000.000001", ActionId.ACKNOWLEDGE, ref)
-    assert slack.api.calls("chat.postEphemeral")[-1].params["text"] == ALREADY_ACKNOWLEDGED
+    assert slack.api.calls("response_url")[-1].params["text"] == ALREADY_ACKNOWLEDGED
 
 
 def check_click(slack, ref: str) -> dict:
