@@ -7,16 +7,18 @@ at once and keeps the draft: `report` resumes it next time.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from bot.practice_clock import clock_command, press_command, remind_command
+from bot.views.case import STAFF_SAW_IMAGE
 from conversations import casework, readable, reports
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised
-from conversations.policy import Field, Step
+from conversations.policy import Contact, Field, Step
 from conversations.questions import Raw
 from conversations.routing import Alert
 from state_machines import report as dialogue
@@ -137,6 +139,7 @@ class Console:
             return draft
         if outcome.urgent_alert is not None:
             self.show_alert(outcome.urgent_alert, "now, before the rest of the report")
+            self.show_principal(outcome.urgent_alert.reference)
             self.show_contacts("emergency")
         return outcome.draft
 
@@ -179,6 +182,7 @@ class Console:
         )
         self.show_contacts("young_person")
         self.show_alert(sent.alert, "")
+        self.show_principal(sent.reference)
         return reports.get(self.ctx, draft.id, self.user)
 
     def leave(self, draft: reports.DraftView, command: str) -> reports.DraftView | None:
@@ -206,12 +210,23 @@ class Console:
             self.say(f"| {line}")
         self.say("---")
 
+    def show_principal(self, reference: str) -> None:
+        """Print the Principal's direct message, when an urgent or aggravated case calls for one."""
+        notice = casework.principal_notice(self.ctx, reference)
+        if notice is None:
+            return
+        self.say(f"--- the Principal <@{notice.user_id}> receives by direct message ---")
+        for line in alert_lines(notice.alert)[:-1]:
+            self.say(f"| {line}")
+        self.say("| You are told as the Principal; the DSL will agree the response with you.")
+        self.say("---")
+
     def show_contacts(self, audience: str) -> None:
         """Print the contacts for one audience from the guidance file."""
         heading = {"emergency": "Emergency contacts", "young_person": "Help for the young person"}
         self.say(heading.get(audience, "Contacts") + ":")
-        for c in self.ctx.guidance.contacts_for(audience):
-            self.say(f"  - {c.name}: {c.phone or c.url} ({c.hours})")
+        for line in contact_lines(self.ctx.guidance.contacts_for(audience)):
+            self.say(line)
 
     # --- other commands -------------------------------------------------------------------
 
@@ -267,6 +282,9 @@ class Console:
         self.say(f"\n== {form.decision.title} ({reference}) ==")
         if form.decision.intro:
             self.say(form.decision.intro)
+        if form.contacts:
+            self.say("Contacts for this step:")
+            self.say("\n".join(contact_lines(form.contacts)))
         while True:
             try:
                 raw = {f.key: self.decision_field(form, f) for f in form.decision.fields}
@@ -281,6 +299,7 @@ class Console:
             break
         self.say(f"Recorded: {outcome.title}. Status: {outcome.status_label}.")
         self.show_outcome(outcome)
+        self.show_principal(reference)
 
     def pick_decision(self, reference: str) -> str:
         """List the decisions possible now (and those not yet possible, with why); return the pick."""
@@ -383,6 +402,8 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
     ]
     if d.confirmed_category:
         lines.append(f"Confirmed category: {d.confirmed_category.label}")
+    if d.staff_saw_image:
+        lines.append(f"Flag: {STAFF_SAW_IMAGE}")
     for trigger in d.suggestion.triggers:
         lines.append(f"Referral trigger ({trigger.level}): {trigger.label}")
     lines.append("-- The report --")
@@ -402,7 +423,19 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
     lines += [f" {'OVERDUE ' if due.overdue else ''}{due.text}" for due in d.due] or [" Nothing: closed"]
     lines.append(f"Decisions now (`decide {d.reference}`): " + ", ".join(x.title for x in d.available))
     lines += [f"Not yet: {b.decision.title}: {'; '.join(b.missing)}" for b in d.blocked]
+    if d.contacts:
+        lines += ["-- Contacts at hand --", *contact_lines(d.contacts)]
     return lines
+
+
+def contact_lines(contacts: Sequence[Contact]) -> list[str]:
+    """Contacts as plain lines: name, number or link, email, hours."""
+    return [
+        f"  - {c.name}: {c.phone or c.url}"
+        + (f", {c.email}" if c.email else "")
+        + (f" ({c.hours})" if c.hours else "")
+        for c in contacts
+    ]
 
 
 def _rows(rows: tuple[readable.Row, ...]) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from conversations.academies import Academy
 from conversations.context import Context
 from conversations.models import Case
 from conversations.references import find_case
+from conversations.reminders import policy
 
 STATUS_LABELS = {
     "reported": "New: waiting for a DSL",
@@ -89,6 +90,13 @@ def record_alert_posted(ctx: Context, reference: str, channel: str, ts: str) -> 
         case = find_case(uow.session, reference)
         case.alert_channel, case.alert_ts = channel, ts
         uow.commit()
+
+
+def in_school_hours(ctx: Context, academy_key: str) -> bool:
+    """Whether it is now school hours at the academy (a school day, outside quiet hours):
+    only then may the member of staff be told the DSL will usually contact them today."""
+    academy = ctx.academies.get(academy_key)
+    return policy().timings(academy).calendar(academy).in_school_hours(ctx.clock())
 
 
 def academy_of(ctx: Context, key: str) -> Academy:

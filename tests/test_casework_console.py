@@ -23,6 +23,7 @@ def case_study_a_as_typed() -> str:
             f"decide {REF}\n",
             "0\n",  # not a decision on the list: nothing recorded
             f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both, tell parents\n",
+            "\n\n\n",  # the Principal, when agreed, others consulted: Enter takes the defaults
             f"close {REF}\n",
             f"decide {REF} parents_informed\n\n\n1\n\n",
             f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
@@ -77,8 +78,8 @@ def test_console_decision_errors_are_clear_and_cancel_records_nothing(tmp_path):
             "dsl\n",
             f"decide {REF} referred\n",
             f"ack {REF}\n",
-            f"decide {REF} referred\n1\nFR-1\n31/12/2099 10:00\n\nRisk\n",  # a date in the future
-            "1\nFR-1\n\n\nRisk of harm\n",
+            f"decide {REF} referred\n1\nFR-1\n31/12/2099 10:00\n\nRisk\n\n\n\n",  # a date in the future
+            "1\nFR-1\n\n\nRisk of harm\n\n\n\n",
             f"decide {REF} note\ncancel\n",
             f"decide {REF} frobnicate\n",
             "quit\n",

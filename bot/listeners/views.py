@@ -24,7 +24,7 @@ from bot.views.case import case_notice
 from bot.views.reminders import extended_text
 from bot.views.report import notice_view, sent_view
 from bot.views.text import DRAFT_KEPT, error_text
-from conversations import casework, reminder_actions, reports
+from conversations import casework, reminder_actions, reports, routing
 from conversations.context import Context
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow
 
@@ -65,6 +65,7 @@ def answer_step(
     if outcome.urgent_alert is not None:
         log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
         deliver_alert(ctx, client, outcome.urgent_alert, mention_dsls=True)
+        case_screens.tell_principal(ctx, client, outcome.urgent_alert.reference)
 
 
 def submit_report(
@@ -85,7 +86,10 @@ def submit_report(
         return
     log.info("report submitted", extra={"case": sent.reference})
     deliver_alert(ctx, client, sent.alert)
-    direct_message(client, user, teacher_receipt(sent.reference, ctx.guidance.contacts_for("young_person")))
+    case_screens.tell_principal(ctx, client, sent.reference)
+    in_hours = routing.in_school_hours(ctx, sent.alert.academy_key)
+    receipt = teacher_receipt(sent.reference, ctx.guidance.contacts_for("young_person"), in_hours=in_hours)
+    direct_message(client, user, receipt)
 
 
 def record_decision(
@@ -108,6 +112,7 @@ def record_decision(
     notice = f"Recorded: {outcome.title}. Status now: {outcome.status_label}."
     ack(response_action="update", view=case_screens.case_modal(ctx, reference, user, notice=notice))
     case_screens.after_decision(client, outcome)
+    case_screens.tell_principal(ctx, client, reference)
 
 
 def extend_deadline(

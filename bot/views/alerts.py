@@ -52,7 +52,15 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
     }
 
 
-def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, Any]:
+# When the DSL team will be in touch: "usually today" only in school hours.
+IN_HOURS = "the DSL team has been alerted privately and will contact you, usually today."
+OUT_OF_HOURS = (
+    "the DSL team has been alerted privately. It is outside school hours, so they may not see it "
+    "until the next school day. If a young person is at risk of harm now, call 999."
+)
+
+
+def teacher_receipt(reference: str, contacts: Sequence[Contact], *, in_hours: bool = True) -> dict[str, Any]:
     """The teacher's direct message after sending: reference, what happens next, signposting."""
     text = f"Your report {reference} has been sent to the DSL team."
     blocks: list[Block] = [
@@ -60,8 +68,8 @@ def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, An
         {
             "type": "section",
             "text": mrkdwn(
-                "*What happens next:* the DSL team has been alerted privately and will contact you, "
-                "usually today. Until then: do not investigate further or talk to other pupils about it, "
+                f"*What happens next:* {IN_HOURS if in_hours else OUT_OF_HOURS} "
+                "Until then: do not investigate further or talk to other pupils about it, "
                 "do not view or ask for any image, and keep any device switched off and locked away. "
                 "You will get a message here when a DSL picks your report up. `/ypsi status` shows it."
             ),
@@ -69,6 +77,26 @@ def teacher_receipt(reference: str, contacts: Sequence[Contact]) -> dict[str, An
         {"type": "section", "text": mrkdwn(contact_lines("Help for the young person", contacts))},
     ]
     return {"text": escape(text), "blocks": blocks}
+
+
+PRINCIPAL_NOTE = (
+    'You are told as the Principal (SUAT 2019: "The Safeguarding Lead should inform the Principal"). '
+    "This case is urgent or aggravated; the DSL will agree the response with you. No pupil details "
+    "are sent here."
+)
+
+
+def principal_message(alert: Alert) -> dict[str, Any]:
+    """The Principal's direct message: the minimal card (no pupil details), without case buttons."""
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(alert_text(alert))},
+        {"type": "section", "fields": _fields(alert)},
+    ]
+    flags = _flags(alert)
+    if flags:
+        blocks.append({"type": "section", "text": mrkdwn(flags)})
+    blocks.append({"type": "context", "elements": [mrkdwn(escape(PRINCIPAL_NOTE))]})
+    return {"text": escape(alert_text(alert)), "blocks": blocks}
 
 
 def _buttons(alert: Alert) -> list[Block]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.ids import reminder_action
 from bot.reminder_posts import blocks as reminder_blocks
-from bot.views.alerts import alert_message, teacher_receipt
+from bot.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.views.case import case_view, cases_message, decision_view, not_yet_view
 from bot.views.home import home_view
 from bot.views.reminders import answered, extend_view, first_text, recorded_line
@@ -140,6 +140,8 @@ def sample_detail(guidance: Guidance) -> CaseDetail:
             Due("Deletion deadline: Mon 23 Nov 2026", at, True),
             Due("Confirm deletion for each young person"),
         ),
+        staff_saw_image=True,
+        contacts=tuple(guidance.contacts_for("case")),
     )
 
 
@@ -181,6 +183,7 @@ def case_screens(guidance: Guidance) -> dict[str, dict[str, Any]]:
             decision,
             {"category": categories, "deletions": {"1": "CD"}},
             {f.key: SAMPLE_DEFAULTS[f.default] for f in decision.fields if f.default},
+            tuple(c for c in guidance.contacts if set(c.audience) & set(decision.contacts)),
         )
         screens[f"decision-{decision.key}"] = decision_view(form)
     screens["decision-not-yet"] = not_yet_view(
@@ -202,6 +205,7 @@ SAMPLE_DEFAULTS = {
     "now": "2026-11-23 10:00",
     "today": "2026-11-23",
     "suggested": "romantic",
+    "principal": "U0OAKPRN00",
 }
 
 
@@ -221,6 +225,10 @@ def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     screens["teacher-receipt"] = teacher_receipt(
         SAMPLE_ALERT.reference, guidance.contacts_for("young_person")
     )
+    screens["teacher-receipt-out-of-hours"] = teacher_receipt(
+        SAMPLE_ALERT.reference, guidance.contacts_for("young_person"), in_hours=False
+    )
+    screens["principal-card"] = principal_message(replace(SAMPLE_ALERT, urgent=True))
     screens["dsl-card-acknowledged"] = alert_message(
         replace(SAMPLE_ALERT, status="acknowledged", status_label="Acknowledged", owner_id="U0OAKDSL00")
     )
@@ -235,7 +243,10 @@ SAMPLE_CHECK = ReminderMessage(
     channel=None,
     users=("U0TEACHER0",),
     title=f"Deletion check for case {SAMPLE_ALERT.reference}",
-    text="The DSL asks: have the young people deleted the images (deadline 2026-11-27)? Answer for each.",
+    text=(
+        "The DSL asks: have the young people deleted the images (deadline 2026-11-27)? Ask them, and "
+        "answer for each. Do not look at a young person's phone or at the images yourself."
+    ),
     lines=(),
     buttons=(
         Button(ButtonAction.DELETION_CONFIRMED_FOR, "Deletion confirmed for A.B.", "11"),
