@@ -91,3 +91,50 @@ def test_console_decision_errors_are_clear_and_cancel_records_nothing(tmp_path):
     assert "  ! Date and time of the referral: That date is in the future." in out.stdout
     assert "Recorded: Referral made. Status: Referred." in out.stdout
     assert "Nothing recorded." in out.stdout and "Sorry: decision frobnicate" in out.stdout
+
+
+def test_policy_records_principal_notice_and_contacts_at_the_console(tmp_path):
+    today = date.today().isoformat()
+    script = "".join(
+        [
+            FIRST_HALF,
+            SECOND_HALF,
+            "dsl\n",
+            f"ack {REF}\n",
+            # viewing: reason, distress, decided by, viewed by, delegated by, same sex, why, present,
+            # where, why not on premises, when, what was done, not copied; first without the why
+            f"decide {REF} viewing\n3\n1\n\n\n\n2\n\nU0DEMODEP00\n1\n\n{today} 09:00\nSecured\n1\n",
+            f"3\n1\n\n\nU0DEMOPRN00\n2\nNo male DSL in school\nU0DEMODEP00\n1\n\n{today} 09:00\nSecured\n1\n",
+            # device search: authorised by, searched by, authority confirmed, when, outcome, agreed, notes
+            f"decide {REF} device_search\n\n\n\n\n3\n\n\n",
+            "\n\n1\n\n3\n\n\n",
+            f"decide {REF} initial_review\n\nDSL\nSeen as intent to harm\n2\nShared to hurt\n",
+            f"decide {REF} referred\ncancel\n",
+            f"open {REF}\n",
+            "quit\n",
+        ]
+    )
+    out = ypsi(["console"], tmp_path, script)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "  ! Why it was not possible: Say why it was not possible." in text
+    assert "Recorded: Record of viewing imagery. Status: Acknowledged." in text
+    not_principal = "Not the Principal: confirm below that they hold the Principal's formal authorisation."
+    assert f"  ! Searched by: {not_principal}" in text
+    assert "Recorded: Device searched. Status: Acknowledged." in text
+    review = text.split(f"dsl> decide {REF} initial_review")[1].split("dsl> ")[0]
+    assert "--- the Principal <@U0DEMOPRN00> receives by direct message ---" in review
+    assert "SENTINEL" not in review.split("receives by direct message")[1]
+    assert text.count("receives by direct message") == 1
+    referral = text.split(f"dsl> decide {REF} referred")[1].split("dsl> ")[0]
+    assert "Contacts for this step:" in referral
+    assert (
+        "  - Stoke-on-Trent Safeguarding Referral Team: 01782 235100, SRT.Referrals@stoke.gov.uk" in referral
+    )
+    record = text.split(f"dsl> open {REF}\n")[1]
+    assert (
+        "   If the viewer is not a DSL or deputy: who delegated authority (the Principal): <@U0DEMOPRN00>"
+        in (record)
+    )
+    assert "   Outcome: Returned to the young person" in record
+    assert "-- Contacts at hand --" in record and "07815 492613" in record
