@@ -431,8 +431,7 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
 def contact_lines(contacts: Sequence[Contact]) -> list[str]:
     """Contacts as plain lines: name, number or link, email, hours."""
     return [
-        f"  - {c.name}: {c.phone or c.url}"
-        + (f", {c.email}" if c.email else "")
+        f"  - {c.name}: {', '.join(w for w in (c.phone or c.url, c.email) if w)}"
         + (f" ({c.hours})" if c.hours else "")
         for c in contacts
     ]

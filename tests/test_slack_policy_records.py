@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from bot.ids import ActionId, CallbackId, decide_action, step_callback
 from bot.views.alerts import IN_HOURS, OUT_OF_HOURS
 from bot.views.case import STAFF_SAW_IMAGE
+from bot.views.report import contact_lines
 from bot.views.text import FILE_REFUSED, FILE_REFUSED_DSL
 from conversations import routing
+from conversations.policy import Contact
 from tests.answers import CASE_A, CASE_C
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, walk_to_review
@@ -316,3 +318,8 @@ def test_the_deletion_check_tells_staff_not_to_look_at_the_phone_or_images(ctx, 
     run_reminders(slack)
     [(_, check)] = messages(slack, TEACHER_DM)
     assert "Do not look at a young person's phone or at the images yourself." in text_of(check)
+
+
+def test_a_local_contact_with_only_an_email_shows_no_empty_link():
+    desk = Contact("local:0", "Duty desk", ("case",), email="duty@example.org", hours="8-6")
+    assert contact_lines("Contacts", [desk]) == "*Contacts*\n• Duty desk: duty@example.org (8-6)"

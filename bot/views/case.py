@@ -26,6 +26,7 @@ from conversations.casework import (
     RecordedDecision,
     TimelineEntry,
 )
+from conversations.policy import Contact
 from conversations.readable import USER, Row, day, when
 from conversations.reminder_actions import FOLLOW_UP
 from conversations.reminders import policy
@@ -235,7 +236,8 @@ def _deletion_check(detail: CaseDetail) -> list[Block]:
     ]
 
 
-def _contacts(heading: str, contacts: Sequence[Any]) -> list[Block]:
+def _contacts(heading: str, contacts: Sequence[Contact]) -> list[Block]:
+    """The contacts at hand as one section (an academy's long list is cut at Slack's limit)."""
     if not contacts:
         return []
     text = contact_lines(heading, contacts)

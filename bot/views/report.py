@@ -193,10 +193,10 @@ def contact_lines(heading: str, contacts: Sequence[Contact]) -> str:
     """Contacts as mrkdwn lines: name, number or link, hours."""
     lines = [f"*{escape(heading)}*"]
     for c in contacts:
-        how = escape(c.phone) if c.phone else f"<{c.url}|{escape(c.url.split('//')[-1].split('/')[0])}>"
-        email = f", {escape(c.email)}" if c.email else ""
+        link = f"<{c.url}|{escape(c.url.split('//')[-1].split('/')[0])}>" if c.url else ""
+        ways = [w for w in (escape(c.phone) if c.phone else link, escape(c.email)) if w]
         hours = f" ({escape(c.hours)})" if c.hours else ""
-        lines.append(f"• {escape(c.name)}: {how}{email}{hours}")
+        lines.append(f"• {escape(c.name)}: {', '.join(ways)}{hours}")
     return "\n".join(lines)
 
 
