@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 
 from bot.practice_clock import clock_command, press_command, remind_command
+from bot.views.case import STAFF_SAW_IMAGE
 from bot.views.text import REFER_NOW
 from conversations import casework, readable, reports
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotAuthorised, NotFound
-from conversations.policy import Field, Rule
+from conversations.policy import Contact, Field, Rule
 from conversations.questions import Raw, check_field
 from conversations.routing import ACTION_LABELS, Alert
 from state_machines import report as dialogue
@@ -179,6 +180,7 @@ class Console:
         )
         if outcome.urgent_alert is not None:
             self.show_alert(outcome.urgent_alert, "now, before the rest of the report")
+            self.show_principal(outcome.urgent_alert.reference)
             self.show_contacts("emergency")
         return outcome.draft
 
@@ -188,9 +190,11 @@ class Console:
         options_of: Callable[[Field], dict[str, str]],
         defaults: dict[str, Raw],
         save: Callable[[dict[str, Raw]], T],
+        related: Callable[[set[str]], set[str]] = lambda keys: set(),
     ) -> T:
-        """Ask every field, then save; on InvalidAnswer re-ask only the fields named, keeping the
-        other answers (and showing the refused ones as defaults)."""
+        """Ask every field, then save; on InvalidAnswer re-ask only the fields named and those a
+        rule ties them to (`related`), keeping the other answers and showing the earlier ones as
+        defaults."""
         raw = dict(defaults)
         asking = list(fields)
         while True:
@@ -201,7 +205,8 @@ class Console:
             except InvalidAnswer as exc:
                 for key, message in exc.errors.items():
                     self.say(f"  ! {_label(fields, key)}: {message}")
-                asking = [f for f in fields if f.key in exc.errors] or list(fields)
+                again = set(exc.errors) | related(set(exc.errors))
+                asking = [f for f in fields if f.key in again] or list(fields)
 
     def field(self, f: Field, options: dict[str, str], default: Raw = None) -> Raw:
         """Ask for one field until its answer is acceptable on its own; Enter keeps `default`."""
@@ -263,6 +268,7 @@ class Console:
                 self.say(f"  - {c.name}: {c.phone or c.url} ({c.hours})")
         self.show_contacts("young_person")
         self.show_alert(sent.alert, "")
+        self.show_principal(sent.reference)
         return reports.get(self.ctx, draft.id, self.user)
 
     def say_points(self, triggers: Sequence[Rule]) -> None:
@@ -303,12 +309,23 @@ class Console:
             self.say(f"| {line}")
         self.say("---")
 
+    def show_principal(self, reference: str) -> None:
+        """Print the Principal's direct message, when an urgent or aggravated case calls for one."""
+        notice = casework.principal_notice(self.ctx, reference)
+        if notice is None:
+            return
+        self.say(f"--- the Principal <@{notice.user_id}> receives by direct message ---")
+        for line in alert_lines(notice.alert)[:-1]:
+            self.say(f"| {line}")
+        self.say("| You are told as the Principal; the DSL will agree the response with you.")
+        self.say("---")
+
     def show_contacts(self, audience: str) -> None:
         """Print the contacts for one audience from the guidance file."""
         heading = {"emergency": "Emergency contacts", "young_person": "Help for the young person"}
         self.say(heading.get(audience, "Contacts") + ":")
-        for c in self.ctx.guidance.contacts_for(audience):
-            self.say(f"  - {c.name}: {c.phone or c.url} ({c.hours})")
+        for line in contact_lines(self.ctx.guidance.contacts_for(audience)):
+            self.say(line)
 
     # --- other commands -------------------------------------------------------------------
 
@@ -389,6 +406,9 @@ class Console:
         self.say(f"\n== {form.decision.title} ({reference}) ==")
         if form.decision.intro:
             self.say(form.decision.intro)
+        if form.contacts:
+            self.say("Contacts for this step:")
+            self.say("\n".join(contact_lines(form.contacts)))
         defaults = {k: v for k, v in form.defaults.items() if v not in (None, "")}
         try:
             outcome = self.fill(
@@ -396,12 +416,19 @@ class Console:
                 lambda f: form.choices.get(f.key) or f.options,
                 defaults,
                 lambda raw: casework.record_decision(self.ctx, reference, self.user, key, raw),
+                lambda keys: {
+                    other
+                    for check in form.decision.checks
+                    if check.field in keys
+                    for other, _ in (*check.required_when, *check.unless)
+                },
             )
         except LeaveDialogue:
             self.say("Nothing recorded.")
             return
         self.say(f"Recorded: {outcome.title}. Status: {outcome.status_label}.")
         self.show_outcome(outcome)
+        self.show_principal(reference)
 
     def pick_decision(self, reference: str) -> str:
         """List the decisions possible now with their keys (and those not yet possible, with why);
@@ -496,6 +523,8 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
         lines.append(f'Not {group.label}, which the policy describes as: "{group.source.sentence}"')
     if d.confirmed_category:
         lines.append(f"Confirmed category: {d.confirmed_category.label}")
+    if d.staff_saw_image:
+        lines.append(f"Flag: {STAFF_SAW_IMAGE}")
     for trigger in d.suggestion.triggers:
         lines.append(f"Referral trigger ({trigger.level}): {trigger.label}")
     lines.append("-- The report --")
@@ -515,12 +544,23 @@ def case_lines(d: casework.CaseDetail) -> list[str]:
     lines += [f" {'OVERDUE ' if due.overdue else ''}{due.text}" for due in d.due] or [" Nothing: closed"]
     lines.append(f"Decisions now (`decide {d.reference}`): " + ", ".join(x.title for x in d.available))
     lines += [f"Not yet: {b.decision.title}: {'; '.join(b.missing)}" for b in d.blocked]
+    if d.contacts:
+        lines += ["-- Contacts at hand --", *contact_lines(d.contacts)]
     return lines
 
 
 def _rows(d: casework.CaseDetail, rows: tuple[readable.Row, ...]) -> list[tuple[str, str]]:
     """Answers as (label, text), a member of staff by name and role."""
     return [(r.label, d.person(r.value).label if r.kind == readable.USER else r.value) for r in rows]
+
+
+def contact_lines(contacts: Sequence[Contact]) -> list[str]:
+    """Contacts as plain lines: name, number or link, email, hours."""
+    return [
+        f"  - {c.name}: {', '.join(w for w in (c.phone or c.url, c.email) if w)}"
+        + (f" ({c.hours})" if c.hours else "")
+        for c in contacts
+    ]
 
 
 def _pick(line: str, keys: list[str]) -> list[str] | None:

@@ -20,11 +20,20 @@ KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 NAME_MAX = 80
 
 
+# Where a local contact is shown when its entry names no `for`: on the case and the referral form.
+LOCAL_AUDIENCES = ("case", "referral")
+
+
 @dataclass(frozen=True)
 class LocalContact:
+    """A number of the academy's own (e.g. its local authority's referral team), and where it is shown."""
+
     name: str
     phone: str = ""
     hours: str = ""
+    url: str = ""
+    email: str = ""
+    audience: tuple[str, ...] = LOCAL_AUDIENCES
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ DEMO = Academies(
             dsl_channel="C0DEMODSL00",
             dsl_users=("U0DEMODSL00",),
             deputy_users=("U0DEMODEP00",),
+            principal_user="U0DEMOPRN00",
         )
     }
 )
@@ -130,7 +140,7 @@ def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
             principal_user=str(raw.get("principal_user", "")),
             staff_users=tuple(raw.get("staff_users", ())),
             team_id=str(raw.get("team_id", "")),
-            contacts=tuple(LocalContact(**c) for c in raw.get("contacts", ())),
+            contacts=tuple(_contact(c) for c in raw.get("contacts", ())),
             closures=tuple(date.fromisoformat(str(d)) for d in raw.get("closures", ())),
             terms=_terms(raw.get("terms", ())),
             reminders=dict(raw.get("reminders", {})),
@@ -142,6 +152,11 @@ def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
         raise ConfigError(f"{where}: {exc}") from None
     _check_ids(where, academy)
     return academy
+
+
+def _contact(raw: dict[str, Any]) -> LocalContact:
+    fields = {k: str(v) for k, v in raw.items() if k != "for"}
+    return LocalContact(**fields, audience=tuple(raw.get("for", LOCAL_AUDIENCES)))
 
 
 def _terms(raw: Any) -> tuple[tuple[date, date], ...]:

@@ -19,13 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from conversations import audit, cases, readable, reminders, replays
+from conversations.academies import Academy
 from conversations.calendar import LONDON
 from conversations.context import Context
-from conversations.decisions import Decision, Decisions, load_decisions
+from conversations.decisions import ANSWERED, Check, Decision, Decisions, load_decisions
 from conversations.directory import Person, people
 from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised
 from conversations.models import AuditEvent, Case, Deletion
-from conversations.policy import Rule, Suggestion
+from conversations.policy import Contact, Rule, Suggestion
 from conversations.questions import Raw, validate
 from conversations.readable import Row
 from conversations.references import find_case
@@ -35,6 +36,13 @@ from state_machines import case as lifecycle
 
 REMINDER_SENT = "reminder_sent"
 GUARDED = {row["trigger"] for row in lifecycle.TRANSITIONS if row.get("conditions")}
+# Contacts the case modal shows (by audience, `for` in guidance.toml and academies.toml).
+CASE_CONTACTS = "case"
+# The safety step's honest second answer: the member of staff saw an image (and kept nothing).
+SAW_IMAGE = ("safety", "understood", "saw_image")
+# Who is told, by direct message, of a case that is urgent or in an aggravated category.
+AGGRAVATED = "aggravated"
+PRINCIPAL_TOLD = "principal_alerted"
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ class CaseDetail:
     blocked: tuple[Blocked, ...]
     missing_for_close: tuple[str, ...]
     due: tuple[Due, ...]
+    staff_saw_image: bool = False
+    contacts: tuple[Contact, ...] = ()
     people: dict[str, Person] = field(default_factory=dict)  # every id named above, by id
 
     def person(self, user_id: str) -> Person:
@@ -132,12 +142,22 @@ class CaseDetail:
 
 @dataclass(frozen=True)
 class DecisionForm:
-    """What a front end needs to ask one decision: its fields, options from the case, prefills."""
+    """What a front end needs to ask one decision: its fields, options from the case, prefills,
+    and the contacts at hand for that step."""
 
     reference: str
     decision: Decision
     choices: dict[str, dict[str, str]]
     defaults: dict[str, str]
+    contacts: tuple[Contact, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrincipalNotice:
+    """The Principal to tell, by direct message with the minimal card, of an urgent or aggravated case."""
+
+    user_id: str
+    alert: Alert
 
 
 @dataclass(frozen=True)
@@ -261,6 +281,7 @@ def decision_form(ctx: Context, reference: str, user_id: str, key: str) -> Decis
             decision,
             _choices(ctx, uow.session, case, pending_only=True),
             _defaults(ctx, case, decision, user_id),
+            contacts_for(ctx, ctx.academies.get(case.academy_key), decision.contacts),
         )
 
 
@@ -330,6 +351,49 @@ def record_decision(
         return outcome
 
 
+def principal_notice(ctx: Context, reference: str) -> PrincipalNotice | None:
+    """The Principal's notice of an urgent or aggravated case, once per case (audited), else None.
+
+    SUAT 2019: "The Safeguarding Lead should inform the Principal (if the Lead is not the
+    Principal)". Nothing is sent when the academy names no Principal, or the Principal is a DSL
+    (they already get the channel's card).
+    """
+    with ctx.db.unit_of_work() as uow:
+        case = find_case(uow.session, reference, lock=True)
+        academy = ctx.academies.get(case.academy_key)
+        principal = academy.principal_user
+        category = _confirmed_category(ctx, case) or ctx.guidance.category(case.category)
+        wanted = case.urgent or category.group == AGGRAVATED
+        if not principal or academy.may_see_cases(principal) or not wanted:
+            return None
+        told = uow.session.scalar(
+            select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == PRINCIPAL_TOLD)
+        )
+        if told is not None:
+            return None
+        audit.record(
+            uow.session,
+            action=PRINCIPAL_TOLD,
+            actor_id="ypsi-bot",
+            at=ctx.clock(),
+            case=case,
+            reason="urgent" if case.urgent else AGGRAVATED,
+        )
+        uow.commit()
+        return PrincipalNotice(principal, alert_for(ctx, case))
+
+
+def contacts_for(ctx: Context, academy: Academy, audiences: tuple[str, ...]) -> tuple[Contact, ...]:
+    """The academy's own contacts for these audiences, then the guidance file's, without repeats."""
+    local = [
+        Contact(f"local:{i}", c.name, c.audience, c.phone, c.url, c.hours, c.email)
+        for i, c in enumerate(academy.contacts)
+        if set(c.audience) & set(audiences)
+    ]
+    shared = [c for c in ctx.guidance.contacts if set(c.audience) & set(audiences)]
+    return tuple(local + shared)
+
+
 def dsl_overview(ctx: Context, user_id: str) -> list[OverviewLine]:
     """Open cases of the caller's academies: overdue first, then urgent, then oldest."""
     keys = [a.key for a in ctx.academies.dsl_of(user_id)]
@@ -386,9 +450,35 @@ def _validate(
     for first, second in decision.distinct:
         if clean.get(first) and clean.get(first) == clean.get(second):
             errors[second] = "Please choose a different member of staff."
+    academy = ctx.academies.get(case.academy_key)
+    for check in decision.checks:
+        if check.field not in errors and _fails(check, clean, academy):
+            errors[check.field] = check.message
     if errors:
         raise InvalidAnswer(errors)
     return clean
+
+
+def _fails(check: Check, clean: dict[str, Any], academy: Academy) -> bool:
+    value = clean.get(check.field)
+    if check.required_when:
+        return _all_hold(clean, check.required_when) and value in (None, "", [])
+    if not value or (check.unless and _all_hold(clean, check.unless)):
+        return False
+    if check.role == "principal":
+        # With no Principal in the academies file there is nobody to check against.
+        return bool(academy.principal_user) and value != academy.principal_user
+    return not academy.may_see_cases(value)
+
+
+def _all_hold(clean: dict[str, Any], conditions: tuple[tuple[str, str], ...]) -> bool:
+    def holds(key: str, expected: str) -> bool:
+        value = clean.get(key)
+        if expected == ANSWERED:
+            return value not in (None, "", [])
+        return expected in value if isinstance(value, list) else value == expected
+
+    return all(holds(k, v) for k, v in conditions)
 
 
 def _defaults(ctx: Context, case: Case, decision: Decision, user_id: str) -> dict[str, str]:
@@ -399,8 +489,9 @@ def _defaults(ctx: Context, case: Case, decision: Decision, user_id: str) -> dic
         "now": now.strftime("%Y-%m-%d %H:%M"),
         "today": now.date().isoformat(),
         "suggested": case.category,
+        "principal": ctx.academies.get(case.academy_key).principal_user,
     }
-    return {f.key: resolved[f.default] for f in decision.fields if f.default}
+    return {f.key: resolved[f.default] for f in decision.fields if f.default and resolved[f.default]}
 
 
 def _choices(ctx: Context, session: Session, case: Case, *, pending_only: bool) -> dict[str, dict[str, str]]:
@@ -591,7 +682,14 @@ def _detail(ctx: Context, session: Session, case: Case) -> CaseDetail:
         blocked=blocked,
         missing_for_close=tuple(lifecycle.missing_for_close(model)),
         due=tuple(_due(decisions, case, deletions, now, model.facts)),
+        staff_saw_image=_saw_image(case),
+        contacts=contacts_for(ctx, academy, (CASE_CONTACTS,)),
     )
+
+
+def _saw_image(case: Case) -> bool:
+    step, key, value = SAW_IMAGE
+    return case.answers.get(step, {}).get(key) == value
 
 
 def _decisions_now(

@@ -19,7 +19,7 @@ from state_machines import case as lifecycle
 
 DECISIONS_FILE = Path(__file__).with_name("decisions.toml")
 # Symbolic defaults the services know how to resolve for a case and the person recording.
-DEFAULTS = {"me", "reporter", "now", "today", "suggested"}
+DEFAULTS = {"me", "reporter", "now", "today", "suggested", "principal"}
 # Choice fields whose options come from the case rather than the file.
 CASE_CHOICES = {"category", "deletions", "point"}
 # What a decision does to the case beyond moving it and recording facts.
@@ -32,6 +32,24 @@ EFFECTS = {
     "pause_deletions",
 }
 SLACK_OPTION_LIMIT = 75
+# Roles a user field can be checked against: the academy's DSLs and deputies, or its Principal.
+ROLES = {"safeguarding_team", "principal"}
+ANSWERED = "*"  # in a check's condition: the other field is answered, whatever its value
+
+
+@dataclass(frozen=True)
+class Check:
+    """A rule across fields of one decision, reported under `field` with `message`.
+
+    `required_when`: the field must be answered when every condition holds. `role`: a user field
+    must name someone holding that role at the case's academy, unless every `unless` condition holds.
+    """
+
+    field: str
+    message: str
+    required_when: tuple[tuple[str, str], ...] = ()
+    role: str = ""
+    unless: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,8 @@ class Decision:
     tell_reporter: str = ""
     reason_if_category_changed: str = ""
     distinct: tuple[tuple[str, str], ...] = ()
+    checks: tuple[Check, ...] = ()
+    contacts: tuple[str, ...] = ()
 
     @property
     def form(self) -> Step:
@@ -146,6 +166,18 @@ def _decision(raw: dict[str, Any]) -> Decision:
         tell_reporter=raw.get("tell_reporter", ""),
         reason_if_category_changed=raw.get("reason_if_category_changed", ""),
         distinct=tuple((a, b) for a, b in raw.get("distinct", ())),
+        checks=tuple(_check(c) for c in raw.get("checks", ())),
+        contacts=tuple(raw.get("contacts", ())),
+    )
+
+
+def _check(raw: dict[str, Any]) -> Check:
+    return Check(
+        field=raw["field"],
+        message=raw["message"],
+        required_when=tuple(raw.get("required_when", {}).items()),
+        role=raw.get("role", ""),
+        unless=tuple(raw.get("unless", {}).items()),
     )
 
 
@@ -209,5 +241,11 @@ def _field_problems(decision: Decision) -> list[str]:
             if len(label) > SLACK_OPTION_LIMIT
         ]
     named = [decision.reason_if_category_changed, *(k for pair in decision.distinct for k in pair)]
+    for check in decision.checks:
+        named += [check.field, *(k for k, _ in (*check.required_when, *check.unless))]
+        if check.role and check.role not in ROLES:
+            problems.append(f"{where}: check on {check.field} has unknown role {check.role}")
+        if bool(check.role) == bool(check.required_when):
+            problems.append(f"{where}: check on {check.field} needs either `role` or `required_when`")
     problems += [f"{where}: names unknown field {k}" for k in named if k and k not in keys]
     return problems

@@ -102,6 +102,7 @@ class Contact:
     phone: str = ""
     url: str = ""
     hours: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ class Guidance:
         return next(c for c in self.categories if c.key == key)
 
     def contacts_for(self, audience: str) -> list[Contact]:
-        """Contacts shown to one audience: emergency, young_person or dsl."""
+        """Contacts shown to one audience (`for` in the guidance file), in file order."""
         return [c for c in self.contacts if audience in c.audience]
 
     def group(self, key: str) -> Group:
@@ -274,6 +275,7 @@ def _parse(data: dict[str, Any]) -> Guidance:
             phone=c.get("phone", ""),
             url=c.get("url", ""),
             hours=c.get("hours", ""),
+            email=c.get("email", ""),
         )
         for c in data["contacts"]
     )

@@ -75,6 +75,8 @@ def case_study_a(ctx) -> str:
         "further_review",
         interview="held",
         interviewed_on="2026-11-23",
+        interviewed_by=DSL,
+        interviewer="dsl",
         why_shared="Asked by her boyfriend",
         who_where="Sent to him only, with her knowledge",
         adults="No",
@@ -276,8 +278,15 @@ def test_deletion_follow_up_defaults_to_the_reporter_and_dates_are_checked(ctx):
     ref = submitted(ctx, CASE_A)
     decide(ctx, ref, "acknowledged")
     form = casework.decision_form(ctx, ref, DSL, "viewing")
-    assert form.defaults == {"viewed_by": DSL}
-    viewing = {"reason": "unavoidable", "actions": "Device secured", "not_copied": "confirmed"}
+    assert form.defaults == {"decided_by": DSL, "viewed_by": DSL}
+    viewing = {
+        "reason": "unavoidable",
+        "no_distress": "confirmed",
+        "same_sex": "yes",
+        "place": "office",
+        "actions": "Device secured",
+        "not_copied": "confirmed",
+    }
     with pytest.raises(InvalidAnswer) as raised:
         decide(ctx, ref, "viewing", present=DEPUTY, viewed_at="2026-12-25 10:00", **viewing)
     assert raised.value.errors == {"viewed_at": "That date is in the future."}

@@ -23,9 +23,12 @@ def case_study_a_as_typed() -> str:
             f"decide {REF}\n",
             "0\n\n",  # not a decision on the list: asked again; Enter records nothing
             f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both, tell parents\n",
+            "\n\n\n",  # the Principal, when agreed, others consulted: Enter takes the defaults
             f"close {REF}\n",
             f"decide {REF} principal_informed\n\n\n",
-            f"decide {REF} further_review\n1\n\nAsked\nTo him only\nNo\nWorried\nNone\nYes\nNo\n2\n1\n\n",
+            # interview held: when, by whom (the DSL), as the DSL; then the risk questions
+            f"decide {REF} further_review\n1\n{date.today()}\nU0DEMODSL00\n1\n",
+            "Asked\nTo him only\nNo\nWorried\nNone\nYes\nNo\n2\n1\n\n",
             f"decide {REF} parents_informed\n\n\n1\n\n",
             f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
             f"decide {REF} deletion_confirmed\n1\n\n",
@@ -82,7 +85,7 @@ def test_console_decision_errors_are_clear_and_cancel_records_nothing(tmp_path):
             f"decide {REF} referred\n",
             f"ack {REF}\n",
             # A date in the future is refused as typed and asked again alone; Enter takes now.
-            f"decide {REF} referred\n1\nFR-1\n31/12/2099 10:00\n\n\nRisk of harm\n",
+            f"decide {REF} referred\n1\nFR-1\n31/12/2099 10:00\n\n\nRisk of harm\n\n\n\n",
             f"decide {REF} note\ncancel\n",
             f"decide {REF} frobnicate\n",
             "quit\n",
@@ -106,10 +109,10 @@ def test_the_console_offers_a_referral_during_deletion_and_then_deletion_only_wi
             "dsl\n",
             f"ack {REF}\n",
             f"decide {REF} initial_review\n\nDSL\nNo wider concerns\n\n\n",
-            f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both\n",
+            f"decide {REF} managed_in_school\n2\n\nNo aggravating features\nAdvise both\n\n\n\n",
             f"decide {REF} parents_informed\n\n\n1\n\n",
             f"decide {REF} deletion_requested\n{deadline}\nPupil B\n\n",
-            f"decide {REF} referred\n2\nMASH-1\n\n\nNew concern of harm\n",
+            f"decide {REF} referred\n2\nMASH-1\n\n\nNew concern of harm\n\n\n\n",
             f"open {REF}\n",
             f"decide {REF}\n\n",
             "quit\n",
@@ -127,3 +130,51 @@ def test_the_console_offers_a_referral_during_deletion_and_then_deletion_only_wi
         and "Deletion requested (agreed with the agencies)" in menu
     )
     assert "Deletion requested\n" not in menu
+
+
+def test_policy_records_principal_notice_and_contacts_at_the_console(tmp_path):
+    today = date.today().isoformat()
+    script = "".join(
+        [
+            FIRST_HALF,
+            SECOND_HALF,
+            "dsl\n",
+            f"ack {REF}\n",
+            # viewing: reason, distress, decided by, viewed by, delegated by, same sex, why, present,
+            # where, why not on premises, when, what was done, not copied; first without the why
+            f"decide {REF} viewing\n3\n1\n\n\nU0DEMOPRN00\n2\n\nU0DEMODEP00\n1\n\n",
+            f"{today} 09:00\nSecured\n1\n",
+            "\nNo male DSL in school\n",  # asked again: the same-sex answer (Enter keeps it) and why
+            # device search: authorised by, searched by, authority confirmed, when, outcome, agreed, notes
+            f"decide {REF} device_search\n\n\n\n\n3\n\n\n",
+            "\n1\n",  # asked again: who searched (Enter keeps it) and the authority confirmed
+            f"decide {REF} initial_review\n\nDSL\nSeen as intent to harm\n2\nShared to hurt\n",
+            f"decide {REF} referred\ncancel\n",
+            f"open {REF}\n",
+            "quit\n",
+        ]
+    )
+    out = ypsi(["console"], tmp_path, script)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "  ! Why it was not possible: Say why it was not possible." in text
+    assert "Recorded: Record of viewing imagery. Status: Acknowledged." in text
+    not_principal = "Not the Principal: confirm below that they hold the Principal's formal authorisation."
+    assert f"  ! Searched by: {not_principal}" in text
+    assert "Recorded: Device searched. Status: Acknowledged." in text
+    review = text.split(f"dsl> decide {REF} initial_review")[1].split("dsl> ")[0]
+    assert "--- the Principal <@U0DEMOPRN00> receives by direct message ---" in review
+    assert "SENTINEL" not in review.split("receives by direct message")[1]
+    assert text.count("receives by direct message") == 1
+    referral = text.split(f"dsl> decide {REF} referred")[1].split("dsl> ")[0]
+    assert "Contacts for this step:" in referral
+    assert (
+        "  - Stoke-on-Trent Safeguarding Referral Team: 01782 235100, SRT.Referrals@stoke.gov.uk" in referral
+    )
+    record = text.split(f"dsl> open {REF}\n")[1]
+    assert (
+        "   If the viewer is not a DSL or deputy: who delegated authority (the Principal): "
+        "U0DEMOPRN00 (Principal)" in record
+    )
+    assert "   Outcome: Returned to the young person" in record
+    assert "-- Contacts at hand --" in record and "07815 492613" in record

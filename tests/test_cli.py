@@ -56,7 +56,7 @@ def test_draft_survives_the_process_stopping_mid_dialogue(tmp_path):
 
 def test_console_rejects_bad_input_clearly_and_keeps_going(tmp_path):
     out = ypsi(["console"], tmp_path, "report\n7\n1\n2\nlots\n\n\n\nsave\nfrobnicate\nquit\n")
-    assert "Type 1: this question takes one answer." in out.stdout
+    assert "Type one number from 1 to 2: this question takes one answer." in out.stdout
     assert "Please enter a whole number" in out.stdout
     assert "Your report is saved" in out.stdout and "Unknown command `frobnicate`" in out.stdout
     assert out.returncode == 0

@@ -89,12 +89,41 @@ def dsl_decisions(ctx: Context, seen: list[str]) -> None:
         ("acknowledged", {}),
         ("principal_informed", {}),
         ("initial_review", {"attendees": text("ATTENDEES"), "summary": text("SUMMARY")}),
-        ("managed_in_school", {"referral_decision": "none", "reason": text("REASON"), "plan": text("PLAN")}),
+        (
+            "managed_in_school",
+            {
+                "referral_decision": "none",
+                "reason": text("REASON"),
+                "plan": text("PLAN"),
+                "principal": OAKFIELD.principal_user,
+            },
+        ),
+        (
+            "viewing",
+            {
+                "reason": "unavoidable",
+                "no_distress": "confirmed",
+                "same_sex": "not_possible",
+                "same_sex_why": text("SAME-SEX"),
+                "present": OAKFIELD.deputy_users[0],
+                "place": "off_premises",
+                "place_why": text("PLACE"),
+                "viewed_at": "2026-11-23 09:00",
+                "actions": text("ACTIONS"),
+                "not_copied": "confirmed",
+            },
+        ),
+        (
+            "device_search",
+            {"authorised_by": OAKFIELD.principal_user, "outcome": "returned", "notes": text("SEARCH")},
+        ),
         (
             "further_review",
             {
                 "interview": "held",
                 "interviewed_on": "2026-11-23",
+                "interviewed_by": OAKFIELD.dsl_users[0],
+                "interviewer": "dsl",
                 **{k: text(k) for k in ("why_shared", "who_where", "adults", "impact", "vulnerabilities")},
                 **{k: text(k) for k in ("consent", "previous")},
                 "online": "no",

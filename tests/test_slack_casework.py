@@ -127,6 +127,8 @@ def test_case_study_a_through_slack(ctx, slack):
         {
             "interview": "held",
             "interviewed_on": "2026-11-23",
+            "interviewed_by": DSL,
+            "interviewer": "dsl",
             "why_shared": "Asked by her boyfriend",
             "who_where": "Sent to him only",
             "adults": "No",
@@ -240,6 +242,7 @@ def test_case_study_c_through_slack(ctx, slack, clock):
     assert chronology(ctx, ref) == [
         ("case_created", "reported"),
         ("report_submitted", "reported"),
+        ("principal_alerted", None),  # aggravated: the Principal is told, once
         ("acknowledged", "acknowledged"),
         OPENED,
         ("initial_review", "in_review"),

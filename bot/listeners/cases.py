@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from bot.alerts import direct_message, update_card
 from bot.listeners.replies import reply_privately, update_view
+from bot.views.alerts import principal_message
 from bot.views.case import case_notice, case_view, decision_view, not_yet_view
 from bot.views.home import home_view
 from bot.views.report import View
@@ -63,6 +64,15 @@ def after_decision(client: WebClient, outcome: casework.DecisionOutcome) -> None
     update_card(client, outcome.alert)
     if outcome.tell_reporter:
         direct_message(client, outcome.reporter_id, {"text": outcome.tell_reporter})
+
+
+def tell_principal(ctx: Context, client: WebClient, reference: str) -> None:
+    """The Principal's direct message for an urgent or aggravated case, once per case."""
+    notice = casework.principal_notice(ctx, reference)
+    if notice is None:
+        return
+    direct_message(client, notice.user_id, principal_message(notice.alert))
+    log.info("principal told", extra={"case": reference})
 
 
 def home_for(ctx: Context, user_id: str) -> View:

@@ -66,6 +66,7 @@ def answer_step(
     if outcome.urgent_alert is not None:
         log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
         deliver_alert(ctx, client, outcome.urgent_alert, mention_dsls=True)
+        case_screens.tell_principal(ctx, client, outcome.urgent_alert.reference)
 
 
 def submit_report(
@@ -86,6 +87,7 @@ def submit_report(
         return
     log.info("report submitted", extra={"case": sent.reference})
     deliver_alert(ctx, client, sent.alert)
+    case_screens.tell_principal(ctx, client, sent.reference)
     young_person = ctx.guidance.contacts_for("young_person")
     direct_message(client, user, teacher_receipt(sent.reference, young_person, sent.call_now))
 
@@ -116,6 +118,7 @@ def record_decision(
         return
     ack(response_action="update", view=case_screens.case_modal(ctx, reference, user, notice=notice))
     case_screens.after_decision(client, outcome)
+    case_screens.tell_principal(ctx, client, reference)
 
 
 def extend_deadline(

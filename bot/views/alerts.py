@@ -52,6 +52,12 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
     }
 
 
+# When the DSL team will be in touch: "usually today" only in school hours (out of hours the
+# receipt says so, and whom to call now).
+IN_HOURS = "the DSL team has been alerted privately and will contact you, usually today."
+ALERTED = "the DSL team has been alerted privately."
+
+
 def teacher_receipt(
     reference: str, contacts: Sequence[Contact], call_now: Sequence[Contact] = ()
 ) -> dict[str, Any]:
@@ -63,8 +69,8 @@ def teacher_receipt(
         {
             "type": "section",
             "text": mrkdwn(
-                "*What happens next:* the DSL team has been alerted privately and will contact you, "
-                "usually today. Until then: do not investigate further or talk to other pupils about it, "
+                f"*What happens next:* {ALERTED if call_now else IN_HOURS} "
+                "Until then: do not investigate further or talk to other pupils about it, "
                 "do not view or ask for any image, and keep any device switched off and locked away. "
                 "You will get a message here when a DSL picks your report up. `/ypsi status` shows it."
             ),
@@ -73,6 +79,22 @@ def teacher_receipt(
         {"type": "section", "text": mrkdwn(contact_lines("Help for the young person", contacts))},
     ]
     return {"text": escape(text), "blocks": blocks}
+
+
+PRINCIPAL_NOTE = (
+    'You are told as the Principal (SUAT 2019: "The Safeguarding Lead should inform the Principal"). '
+    "This case is urgent or aggravated; the DSL will agree the response with you. No pupil details "
+    "are sent here."
+)
+
+
+def principal_message(alert: Alert) -> dict[str, Any]:
+    """The Principal's direct message: the minimal card (no pupil details), without case buttons."""
+    blocks: list[Block] = [header(alert_text(alert)), {"type": "section", "fields": _fields(alert)}]
+    if alert.flags:
+        blocks.append({"type": "section", "text": mrkdwn("\n".join(alert.flags))})
+    blocks.append({"type": "context", "elements": [mrkdwn(escape(PRINCIPAL_NOTE))]})
+    return {"text": escape(alert_text(alert)), "blocks": blocks}
 
 
 def _buttons(alert: Alert) -> list[Block]:

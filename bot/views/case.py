@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, decide_action
 from bot.views.limits import SECTION_TEXT, chunks, pack
-from bot.views.report import Block, View, button, header, input_block, mrkdwn, plain
+from bot.views.report import Block, View, button, contact_lines, header, input_block, mrkdwn, plain
 from bot.views.text import escape
 from conversations.casework import (
     Blocked,
@@ -27,6 +27,7 @@ from conversations.casework import (
     RecordedDecision,
     TimelineEntry,
 )
+from conversations.policy import Contact
 from conversations.readable import USER, Row, day, when
 from conversations.reminder_actions import FOLLOW_UP
 from conversations.reminders import policy
@@ -38,6 +39,10 @@ TIMELINE_SHOWN = 40  # the latest events; the export has every one
 TEXT_SHOWN = 600  # characters of one typed answer in the modal; the export has all of it
 USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
 Who = Callable[[str | None], str]
+STAFF_SAW_IMAGE = (
+    "The member of staff saw an image (they say they kept, copied and forwarded nothing): "
+    "if it was viewed, record it (Record of viewing imagery)"
+)
 
 
 def metadata(reference: str, decision: str = "") -> str:
@@ -60,6 +65,7 @@ def case_view(detail: CaseDetail, *, notice: str = "") -> View:
         blocks.append({"type": "context", "elements": [mrkdwn(f"*Before it can close:* {escape(missing)}.")]})
     blocks += _decision_buttons(detail)
     blocks += _deletion_check(detail)
+    blocks += _contacts("Contacts at hand", detail.contacts)
     blocks += _suggestion_blocks(detail)
     blocks.append({"type": "divider"})
     blocks.append({"type": "header", "text": plain("The report")})
@@ -85,6 +91,7 @@ def decision_view(form: DecisionForm) -> View:
     blocks: list[Block] = [header(decision.title)]
     if decision.intro:
         blocks.append({"type": "section", "text": mrkdwn(escape(decision.intro))})
+    blocks += _contacts("Contacts for this step", form.contacts)
     for field in decision.fields:
         options = form.choices.get(field.key) or field.options
         blocks.append(input_block(field, options, form.defaults.get(field.key)))
@@ -162,6 +169,7 @@ def _summary_fields(detail: CaseDetail, who: Who) -> list[dict[str, Any]]:
         for flag, text in (
             (detail.under_13, "A young person under 13 is involved"),
             (detail.immediate_referral, "Immediate referral indicated by the policy"),
+            (detail.staff_saw_image, STAFF_SAW_IMAGE),
         )
         if flag
     ]
@@ -220,6 +228,14 @@ def _deletion_check(detail: CaseDetail) -> list[Block]:
             ],
         },
     ]
+
+
+def _contacts(heading: str, contacts: Sequence[Contact]) -> list[Block]:
+    """The contacts at hand as one section (an academy's long list is cut at Slack's limit)."""
+    if not contacts:
+        return []
+    text = contact_lines(heading, contacts)
+    return [{"type": "section", "text": mrkdwn(text[:SECTION_TEXT])}]
 
 
 def _style(key: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.ids import reminder_action
 from bot.reminder_posts import blocks as reminder_blocks
-from bot.views.alerts import alert_message, teacher_receipt
+from bot.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.views.case import case_view, cases_message, decision_view, not_yet_view
 from bot.views.home import home_view
 from bot.views.reminders import answered, extend_view, recorded_line
@@ -147,6 +147,8 @@ def sample_detail(guidance: Guidance) -> CaseDetail:
             "U0TEACHER0": Person("U0TEACHER0", "Chris Taylor", "member of staff who reported"),
             "ypsi-bot": Person("ypsi-bot", "ypsi-bot", ""),
         },
+        staff_saw_image=True,
+        contacts=tuple(guidance.contacts_for("case")),
     )
 
 
@@ -189,6 +191,7 @@ def case_screens(guidance: Guidance) -> dict[str, dict[str, Any]]:
             decision,
             {"category": categories, "deletions": {"1": "CD"}, "point": immediate},
             {f.key: SAMPLE_DEFAULTS[f.default] for f in decision.fields if f.default},
+            tuple(c for c in guidance.contacts if set(c.audience) & set(decision.contacts)),
         )
         screens[f"decision-{decision.key}"] = decision_view(form)
     screens["decision-not-yet"] = not_yet_view(
@@ -210,6 +213,7 @@ SAMPLE_DEFAULTS = {
     "now": "2026-11-23 10:00",
     "today": "2026-11-23",
     "suggested": "romantic",
+    "principal": "U0OAKPRN00",
 }
 
 
@@ -234,6 +238,7 @@ def gallery(guidance: Guidance) -> dict[str, dict[str, Any]]:
     screens["teacher-receipt-out-of-hours"] = teacher_receipt(
         SAMPLE_ALERT.reference, guidance.contacts_for("young_person"), guidance.contacts_for("emergency")
     )
+    screens["principal-card"] = principal_message(replace(SAMPLE_ALERT, urgent=True))
     screens["dsl-card-acknowledged"] = alert_message(
         replace(SAMPLE_ALERT, status="acknowledged", status_label="Acknowledged", owner_id="U0OAKDSL00")
     )
@@ -248,7 +253,10 @@ SAMPLE_CHECK = ReminderMessage(
     channel=None,
     users=("U0TEACHER0",),
     title=f"Deletion check for case {SAMPLE_ALERT.reference}",
-    text="The DSL asks: have the young people deleted the images (deadline 2026-11-27)? Answer for each.",
+    text=(
+        "The DSL asks: have the young people deleted the images (deadline 2026-11-27)? Ask them, and "
+        "answer for each. Do not look at a young person's phone or at the images yourself."
+    ),
     lines=(),
     buttons=(
         Button(ButtonAction.DELETION_CONFIRMED_FOR, "Deletion confirmed for A.B.", "11"),

@@ -269,9 +269,10 @@ def contact_lines(heading: str, contacts: Sequence[Contact]) -> str:
     """Contacts as mrkdwn lines: name, number or link, hours."""
     lines = [f"*{escape(heading)}*"]
     for c in contacts:
-        how = escape(c.phone) if c.phone else f"<{c.url}|{escape(c.url.split('//')[-1].split('/')[0])}>"
+        link = f"<{c.url}|{escape(c.url.split('//')[-1].split('/')[0])}>" if c.url else ""
+        ways = [w for w in (escape(c.phone) if c.phone else link, escape(c.email)) if w]
         hours = f" ({escape(c.hours)})" if c.hours else ""
-        lines.append(f"• {escape(c.name)}: {how}{hours}")
+        lines.append(f"• {escape(c.name)}: {', '.join(ways)}{hours}")
     return "\n".join(lines)
 
 
@@ -291,23 +292,25 @@ def input_block(field: Field, options: dict[str, str], value: Any) -> Block:
 
 
 def _choice(field: Field, options: dict[str, str], value: Any) -> Block:
-    kind = "radio_buttons" if len(options) <= MAX_BUTTONS else "static_select"
-    element: Block = {"type": kind, "action_id": field.key, "options": _options(options)}
+    buttons = len(options) <= MAX_BUTTONS
+    kind = "radio_buttons" if buttons else "static_select"
+    element: Block = {"type": kind, "action_id": field.key, "options": _options(options, buttons)}
     if kind == "static_select":
         element["placeholder"] = plain("Choose one")
     if value in options:
-        element["initial_option"] = _option(value, options[value])
+        element["initial_option"] = _option(value, options[value], buttons)
     return element
 
 
 def _multi(field: Field, options: dict[str, str], value: Any) -> Block:
-    kind = "checkboxes" if len(options) <= MAX_BUTTONS else "multi_static_select"
-    element: Block = {"type": kind, "action_id": field.key, "options": _options(options)}
+    boxes = len(options) <= MAX_BUTTONS
+    kind = "checkboxes" if boxes else "multi_static_select"
+    element: Block = {"type": kind, "action_id": field.key, "options": _options(options, boxes)}
     if kind == "multi_static_select":
         element["placeholder"] = plain("Choose any that apply")
     picked = [v for v in value or [] if v in options]
     if picked:
-        element["initial_options"] = [_option(v, options[v]) for v in picked]
+        element["initial_options"] = [_option(v, options[v], boxes) for v in picked]
     return element
 
 
@@ -356,12 +359,22 @@ ELEMENTS = {
 }
 
 
-def _options(options: dict[str, str]) -> list[Block]:
-    return [_option(key, label) for key, label in list(options.items())[:SELECT_OPTIONS]]
+def _options(options: dict[str, str], described: bool = False) -> list[Block]:
+    return [_option(key, label, described) for key, label in list(options.items())[:SELECT_OPTIONS]]
 
 
-def _option(key: str, label: str) -> Block:
-    return {"text": plain(clip(label, OPTION_TEXT)), "value": key}
+def _option(key: str, label: str, described: bool = False) -> Block:
+    """One option; a label too long for Slack continues in the description (radio buttons and
+    checkboxes have one) from its last " and " or space that fits, so the whole sentence shows."""
+    if len(label) <= OPTION_TEXT or not described:
+        return {"text": plain(clip(label, OPTION_TEXT)), "value": key}
+    cut = label.rfind(" and ", 0, OPTION_TEXT)
+    cut = cut if cut > 0 else label.rfind(" ", 0, OPTION_TEXT)
+    return {
+        "text": plain(label[:cut]),
+        "description": plain(clip(label[cut + 1 :], OPTION_TEXT)),
+        "value": key,
+    }
 
 
 def _quote(sentence: str, source: str) -> Block:

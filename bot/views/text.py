@@ -75,16 +75,16 @@ DRAFT_KEPT = "Your unfinished report is saved. Type `/ypsi report` to carry on w
 
 FILE_REFUSED = (
     "ypsi-bot did not open, download or keep the file you just shared, and will not pass it on. "
-    "Please do not share images of young people with anyone, including the DSL. Delete your "
-    "message now: hover over it, choose *More actions* (⋮) then *Delete message*. What to do "
-    "instead: type `/ypsi report` and describe what happened without the image; the DSL will "
-    "decide what happens next."
+    "The file is still in Slack until you delete it: hover over your message, choose *More actions* "
+    "(⋮) then *Delete message*. Do not share images of young people with anyone, including the DSL. "
+    "If a copy is on your phone or computer, tell your DSL about it and they will say what to do. "
+    "To report a concern, type `/ypsi report` and describe what happened without the image."
 )
 
 FILE_REFUSED_DSL = (
-    "A file was shared with ypsi-bot by {who} and refused: the bot did not open or keep it and "
-    "no copy exists. The sender has been told to delete it. You may want to check that no image "
-    "is still being kept on their device."
+    "A file was shared with ypsi-bot by {who} and refused: the bot did not open or keep it. The file "
+    "stays in Slack until the sender (or a Slack admin) deletes it; they have been asked to delete "
+    "it and to tell you about any copy on their device."
 )
 
 CHANNEL_FALLBACK = (
