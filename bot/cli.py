@@ -109,18 +109,26 @@ def console(settings: Settings, args: argparse.Namespace) -> int:
 def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the reminder runner (any number may run at once); offline, print what would be sent."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
+    sender = None
     if settings.slack_enabled:
         from bot.app import web_client
+        from bot.courier import Courier, delivery_client
         from bot.reminder_posts import slack_deliverer
 
         deliver = slack_deliverer(web_client(settings))
+        sender = Courier(ctx, delivery_client(settings))  # reminders and the outbox, per recipient
     else:
         print("No SLACK_BOT_TOKEN set: reminders are printed, not sent.", file=sys.stderr)
         deliver = _print_reminder
-    runner = Runner(ctx, deliver)
+    runner = Runner(ctx, deliver, sender=sender)
     if args.once:
         runner.maintain()
-        print(f"{runner.drain()} reminders handled.")
+        handled = runner.drain()
+        if sender is not None:
+            sender.drain()
+            while sender.send_due():
+                pass
+        print(f"{handled} reminders handled.")
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, readable
+from conversations import audit, cases, readable, routing
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import Decision, Decisions, load_decisions
@@ -145,6 +145,7 @@ class DecisionOutcome:
     reporter_id: str
     tell_reporter: str | None
     follow_on: str | None
+    messages: tuple[int, ...] = ()  # outbox rows written with it (card update, reporter's notice)
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,10 @@ def record_decision(
         )
         follow_on = _follow_on(ctx, session, case, decision, user_id)
         _stamp_closed(case, now)
+        tell_reporter = decision.tell_reporter.format(reference=case.reference) or None
+        messages = [routing.queue_card_update(ctx, session, case)]
+        if tell_reporter:
+            messages.append(routing.queue_notice(ctx, session, case, case.reporter_id, tell_reporter))
         uow.commit()
         return DecisionOutcome(
             reference=case.reference,
@@ -273,8 +278,9 @@ def record_decision(
             status_label=STATUS_LABELS[case.state],
             alert=alert_for(ctx, case),
             reporter_id=case.reporter_id,
-            tell_reporter=decision.tell_reporter.format(reference=case.reference) or None,
+            tell_reporter=tell_reporter,
             follow_on=follow_on,
+            messages=tuple(messages),
         )
 
 

@@ -7,7 +7,7 @@ the member of staff following the deletion up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -204,3 +204,20 @@ def _when(iso: str | None) -> str:
     if not iso:
         return ""
     return datetime.fromisoformat(iso).astimezone(LONDON).strftime("%a %d %b %H:%M")
+
+
+def as_data(message: ReminderMessage) -> dict[str, Any]:
+    """The message as plain JSON data (an outbox row's payload)."""
+    data = asdict(message)
+    data["buttons"] = [asdict(b) for b in message.buttons]
+    return data
+
+
+def from_data(data: dict[str, Any]) -> ReminderMessage:
+    """The message back from `as_data` (extra keys, e.g. a fallback's problem, are ignored)."""
+    buttons = tuple(
+        Button(ButtonAction(b["action"]), b["label"], b["value"], b["needs_reason"]) for b in data["buttons"]
+    )
+    names = {f.name for f in fields(ReminderMessage)} - {"buttons", "users", "lines"}
+    values = {k: data[k] for k in names}
+    return ReminderMessage(**values, users=tuple(data["users"]), lines=tuple(data["lines"]), buttons=buttons)

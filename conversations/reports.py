@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conversations import audit, reminders
+from conversations import audit, reminders, routing
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound, StaleStep
@@ -51,20 +51,28 @@ class DraftView:
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """The draft after a step, and an urgent alert for the adapter to send now, if one is due."""
+    """The draft after a step, and an urgent alert for the adapter to send now, if one is due.
+
+    `messages`: outbox rows written with the step (the urgent alert), to deliver after commit.
+    """
 
     draft: DraftView
     urgent_alert: Alert | None = None
+    messages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Submission:
-    """A submitted report: its case alert, and whether this call was the one that submitted it."""
+    """A submitted report: its case alert, and whether this call was the one that submitted it.
+
+    `messages`: the outbox rows written with the case (the DSL alert, the reporter's receipt).
+    """
 
     reference: str
     alert: Alert
     suggestion: Suggestion
     first_time: bool
+    messages: tuple[int, ...] = ()
 
 
 def start(ctx: Context, team_id: str, user_id: str, *, restart: bool = False) -> DraftView:
@@ -123,12 +131,12 @@ def answer(
         if step.key == dialogue.ACADEMY:
             draft.academy_key = clean["academy"]
         _fire(ctx, draft, "answer")
-        alert = None
+        alert, messages = None, ()
         if draft.state == dialogue.RISK_ACTIONS:
-            alert = _urgent_case(ctx, uow.session, draft)
+            alert, messages = _urgent_case(ctx, uow.session, draft)
         reminders.reschedule(ctx, uow.session, draft)
         uow.commit()
-        return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert)
+        return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert, messages)
 
 
 def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None = None) -> DraftView:
@@ -182,8 +190,14 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             to_state=case.state,
             details={"triggers": list(case.triggers)},
         )
+        messages = (
+            routing.queue_alert(ctx, uow.session, case),
+            routing.queue_receipt(ctx, uow.session, case),
+        )
         uow.commit()
-        return Submission(case.reference, alert_for(ctx, case), suggestion, first_time=True)
+        return Submission(
+            case.reference, alert_for(ctx, case), suggestion, first_time=True, messages=messages
+        )
 
 
 def _new_draft(ctx: Context, team_id: str, user_id: str) -> Draft:
@@ -274,9 +288,9 @@ def _case_of(session: Session, draft: Draft) -> Case | None:
     return session.scalar(select(Case).where(Case.draft_id == draft.id))
 
 
-def _urgent_case(ctx: Context, session: Session, draft: Draft) -> Alert | None:
+def _urgent_case(ctx: Context, session: Session, draft: Draft) -> tuple[Alert | None, tuple[int, ...]]:
     if _case_of(session, draft) is not None:
-        return None
+        return None, ()
     case = _new_case(ctx, session, draft, ctx.guidance.classify(draft.answers))
     case.urgent = True
     reminders.reschedule(ctx, session, case)
@@ -288,7 +302,7 @@ def _urgent_case(ctx: Context, session: Session, draft: Draft) -> Alert | None:
         case=case,
         to_state=case.state,
     )
-    return alert_for(ctx, case)
+    return alert_for(ctx, case), (routing.queue_alert(ctx, session, case, mention_dsls=True),)
 
 
 def _new_case(ctx: Context, session: Session, draft: Draft, suggestion: Suggestion) -> Case:

@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.alerts import direct_message, update_card
+from bot.courier import Courier
 from bot.views.case import case_notice, case_view, decision_view, not_yet_view
 from bot.views.home import home_view
 from bot.views.report import View
@@ -56,12 +56,10 @@ def metadata_of(private_metadata: str) -> tuple[str, str]:
     return reference, key
 
 
-def after_decision(client: WebClient, outcome: casework.DecisionOutcome) -> None:
-    """Update the channel card in place, and tell the reporter when the decision says to."""
+def after_decision(courier: Courier, outcome: casework.DecisionOutcome) -> None:
+    """Deliver what the decision wrote to the outbox: the card updated, the reporter told if due."""
     log.info("decision recorded", extra={"case": outcome.reference, "kind": outcome.decision})
-    update_card(client, outcome.alert)
-    if outcome.tell_reporter:
-        direct_message(client, outcome.reporter_id, {"text": outcome.tell_reporter})
+    courier.send(outcome.messages)
 
 
 def home_for(ctx: Context, user_id: str) -> View:
@@ -85,15 +83,15 @@ def clicked(body: dict[str, Any]) -> tuple[str, str, str]:
     return user, action["action_id"], action.get("value", "")
 
 
-def tell_privately(client: WebClient, body: dict[str, Any], text: str) -> None:
+def tell_privately(courier: Courier, client: WebClient, body: dict[str, Any], text: str) -> None:
     """A short answer only the person sees, where they clicked: the channel, the modal, or a new modal."""
     user, channel, view = body["user"]["id"], _dict(body.get("channel")), _dict(body.get("view"))
     if _dict(body.get("container")).get("type") == "message" and channel.get("id"):
-        client.chat_postEphemeral(channel=channel["id"], user=user, text=text)
+        courier.screen(client.chat_postEphemeral, channel=channel["id"], user=user, text=text)
     elif view.get("type") == "modal" and view.get("id"):
-        client.views_update(view_id=view["id"], view=case_notice(text))
+        courier.screen(client.views_update, view_id=view["id"], view=case_notice(text))
     else:
-        client.views_open(trigger_id=body["trigger_id"], view=case_notice(text))
+        courier.screen(client.views_open, trigger_id=body["trigger_id"], view=case_notice(text), person=user)
 
 
 def refusal(error: ConversationError) -> str:
@@ -101,13 +99,13 @@ def refusal(error: ConversationError) -> str:
     return error_text(error, CASE_ERROR_TEXT)
 
 
-def show(client: WebClient, body: dict[str, Any], view: View) -> None:
+def show(courier: Courier, client: WebClient, body: dict[str, Any], view: View) -> None:
     """Replace the modal the click came from, or open a new one (from a message or Home)."""
-    current = _dict(body.get("view"))
+    current, person = _dict(body.get("view")), body["user"]["id"]
     if current.get("type") == "modal" and current.get("id"):
-        client.views_update(view_id=current["id"], view=view)
+        courier.screen(client.views_update, view_id=current["id"], view=view, person=person)
     else:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        courier.screen(client.views_open, trigger_id=body["trigger_id"], view=view, person=person)
 
 
 def _dict(value: Any) -> dict[str, Any]:

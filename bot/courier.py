@@ -1,0 +1,276 @@
+"""Delivering the outbox to Slack, and the delivery workers every post-ack Web API call runs on.
+
+Listeners do their database work (which writes outbox rows in the same transaction), hand the
+rows' ids to `Courier.send` and return: bolt sends the ack as soon as the listener is done
+(`process_before_response=True`). A pool of delivery workers, not bolt's listener pool, then
+claims each row and renders it for Slack; the reminder runner's loop (`send_due`) picks up
+whatever this process could not deliver, or a process that died left behind.
+
+Screen calls tied to something the person is looking at (a modal opened with a trigger id,
+updated, a Home tab, an ephemeral answer) run on the same workers through `Courier.screen`, not
+through the outbox: a trigger id is usable for about 3 seconds, so a retry after a crash could
+only fail, and losing one costs the person a click, never a message they must receive
+(docs/decisions/0040-outbox.md).
+
+Failures are classified here (the outbox knows no Slack): a rate limit (its `Retry-After`), a
+server error, a timeout or a broken connection is transient; any other error Slack names
+(`invalid_blocks`, `channel_not_found`, `not_in_channel`, `user_not_found`, `is_archived`, …)
+is permanent, as is a DSL channel that is public or lacks the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import urllib.error
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.alerts import direct_message
+from bot.config import Settings
+from bot.reminder_posts import blocks as reminder_blocks
+from bot.views.alerts import alert_message, teacher_receipt
+from bot.views.text import CHANNEL_FALLBACK, UNDELIVERED, UNEXPECTED
+from conversations import outbox, routing
+from conversations.context import Context
+from conversations.outbox import CHANNEL, Kind, Outgoing
+from conversations.reminder_messages import from_data
+
+log = logging.getLogger("ypsi.slack")
+CALL_TIMEOUT = 5  # seconds per Web API call: a claim's lease (outbox.LEASE) covers a few
+WORKERS = 4
+# Errors Slack answers with `ok: false` that are worth retrying; every other one is permanent.
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class Failure(Exception):
+    """A delivery that did not happen: `transient` ones are retried, `after` seconds at least.
+
+    `problem`, for a DSL channel that cannot be used, is what the DSLs are told instead.
+    """
+
+    def __init__(self, error: str, transient: bool, after: float | None = None, problem: str | None = None):
+        super().__init__(error)
+        self.error, self.transient, self.after, self.problem = error, transient, after, problem
+
+
+def classify(exc: Exception) -> Failure:
+    """Transient (rate limit, 5xx, timeout, connection) or permanent, from what the SDK raised."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = getattr(response, "status_code", 200)
+        error = (
+            str(response.get("error") or f"http_{status}")
+            if isinstance(response.data, dict)
+            else f"http_{status}"
+        )
+        if status == 429 or error in ("ratelimited", "rate_limited"):
+            return Failure("ratelimited", True, _retry_after(response.headers))
+        return Failure(error, status >= 500 or error in TRANSIENT_ERRORS)
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return Failure("timeout", True)
+    if isinstance(exc, (urllib.error.URLError, ConnectionError, OSError)):
+        return Failure(f"connection_{exc.__class__.__name__}"[:64], True)
+    return Failure(f"unexpected_{exc.__class__.__name__}"[:64], False)
+
+
+def _retry_after(headers: Any) -> float | None:
+    for name, value in dict(headers or {}).items():
+        if name.lower() == "retry-after":
+            first = value[0] if isinstance(value, list) else value
+            try:
+                return float(first)
+            except ValueError:
+                return None
+    return None
+
+
+def delivery_client(settings: Settings) -> WebClient:
+    """The Web API client of the delivery workers: short timeouts, no retries inside a call.
+
+    The outbox retries (with backoff and Retry-After) instead of a worker sleeping in a call
+    while it holds a claim.
+    """
+    options: dict[str, Any] = {"base_url": settings.api_url} if settings.api_url else {}
+    return WebClient(token=settings.bot_token, timeout=CALL_TIMEOUT, retry_handlers=[], **options)
+
+
+class Courier:
+    """The delivery workers: outbox rows now (`send`) or when due (`send_due`), and screen calls."""
+
+    def __init__(self, ctx: Context, client: WebClient, executor: Executor | None = None) -> None:
+        self.ctx = ctx
+        self.client = client
+        self._executor = executor or ThreadPoolExecutor(WORKERS, thread_name_prefix="delivery")
+        self._futures: list[Future[Any]] = []
+        self._lock = threading.Lock()
+
+    # --- the ports ------------------------------------------------------------------------------
+
+    def send(self, ids: Sequence[int]) -> None:
+        """Deliver these just-committed outbox rows on a worker (the listener returns at once)."""
+        if ids:
+            self._submit(self._deliver_ids, list(ids))
+
+    def send_due(self) -> int:
+        """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""
+        items = outbox.claim(self.ctx)
+        for item in items:
+            self._deliver(item)
+        return len(items)
+
+    def screen(self, call: Callable[..., Any], *args: Any, person: str = "", **kwargs: Any) -> None:
+        """Run a screen call (views.open with its trigger id, views.update, …) on a worker.
+
+        If it fails, `person` (when given) is told privately that something went wrong.
+        """
+        self._submit(self._screen, call, args, kwargs, person)
+
+    def drain(self) -> None:
+        """Wait until every delivery and screen call submitted so far (and any they started) is done."""
+        while True:
+            with self._lock:
+                pending, self._futures = self._futures, []
+            if not pending:
+                return
+            wait(pending, timeout=60)
+
+    def close(self) -> None:
+        """Finish what was submitted and stop the workers."""
+        self.drain()
+        if isinstance(self._executor, ThreadPoolExecutor):
+            self._executor.shutdown()
+
+    # --- the work -------------------------------------------------------------------------------
+
+    def _submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        future = self._executor.submit(fn, *args)
+        with self._lock:
+            self._futures.append(future)
+
+    def _screen(
+        self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], person: str
+    ) -> None:
+        try:
+            call(*args, **kwargs)
+        except Exception as exc:
+            # Nothing is lost (the services already saved everything): the person can try again.
+            log.error("screen call failed %s", classify(exc).error)
+            if person:
+                self._screen(direct_message, (self.client, person, {"text": UNEXPECTED}), {}, "")
+
+    def _deliver_ids(self, ids: list[int]) -> None:
+        try:
+            items = outbox.claim(self.ctx, ids)
+        except Exception:
+            log.exception("outbox rows not claimed; the runner delivers them when due")
+            return
+        for item in items:
+            self._deliver(item)
+
+    def _deliver(self, item: Outgoing) -> None:
+        try:
+            posted = RENDERERS[item.kind](self, item)
+        except Exception as exc:
+            failure = classify(exc)
+            fallbacks = self._failed(item, failure)
+            log.warning(
+                "delivery failed %s",
+                failure.error,
+                extra={"case": item.reference, "kind": item.kind, "event_id": item.id},
+            )
+            for fallback in outbox.claim(self.ctx, fallbacks) if fallbacks else []:
+                self._deliver(fallback)
+            return
+        outbox.delivered(self.ctx, item, posted_at=posted)
+
+    def _failed(self, item: Outgoing, failure: Failure) -> list[int]:
+        if failure.transient:
+            return outbox.retry_later(self.ctx, item, failure.error, failure.after)
+        return outbox.give_up(
+            self.ctx, item, failure.error, failure.problem or f"posting failed ({failure.error})"
+        )
+
+    # --- rendering, per kind ----------------------------------------------------------------------
+
+    def _usable_channel(self, channel: str) -> None:
+        """Raise a permanent Failure when the DSL channel is public or the bot is not in it."""
+        try:
+            info = self.client.conversations_info(channel=channel)["channel"]
+        except SlackApiError as exc:
+            failure = classify(exc)
+            if failure.transient:
+                raise failure from None
+            problem = (
+                f"ypsi-bot cannot see the channel: it is public or ypsi-bot is not invited ({failure.error})"
+            )
+            raise Failure(failure.error, False, problem=problem) from None
+        if not info.get("is_private"):
+            raise Failure("channel_not_private", False, problem="the channel is public")
+        if not info.get("is_member"):
+            raise Failure("not_in_channel", False, problem="ypsi-bot is not a member of the channel")
+
+    def _alert(self, item: Outgoing) -> tuple[str, str] | None:
+        alert = routing.load_alert(self.ctx, str(item.reference))
+        self._usable_channel(item.recipient_id)
+        if alert.alert_ts:
+            self.client.chat_update(channel=alert.channel, ts=alert.alert_ts, **alert_message(alert))
+            return None
+        message = alert_message(alert, mention_dsls=bool(item.payload.get("mention_dsls")))
+        ts = self.client.chat_postMessage(channel=item.recipient_id, **message)["ts"]
+        log.info("alert posted", extra={"case": item.reference})
+        return item.recipient_id, ts
+
+    def _alert_dm(self, item: Outgoing) -> None:
+        alert = routing.load_alert(self.ctx, str(item.reference))
+        note = CHANNEL_FALLBACK.format(problem=item.payload.get("problem", ""))
+        direct_message(self.client, item.recipient_id, alert_message(alert, note=note))
+
+    def _card(self, item: Outgoing) -> None:
+        alert = routing.load_alert(self.ctx, str(item.reference))
+        if alert.alert_ts:  # a card sent only by direct message has nothing to update
+            self.client.chat_update(channel=alert.channel, ts=alert.alert_ts, **alert_message(alert))
+
+    def _receipt(self, item: Outgoing) -> None:
+        contacts = self.ctx.guidance.contacts_for("young_person")
+        direct_message(self.client, item.recipient_id, teacher_receipt(str(item.reference), contacts))
+
+    def _notice(self, item: Outgoing) -> None:
+        direct_message(self.client, item.recipient_id, {"text": item.payload["text"]})
+
+    def _reminder(self, item: Outgoing) -> None:
+        message = from_data(item.payload)
+        if item.recipient_kind == CHANNEL:
+            self._usable_channel(item.recipient_id)
+            self.client.chat_postMessage(channel=item.recipient_id, **reminder_blocks(message, channel=True))
+        else:
+            direct_message(self.client, item.recipient_id, reminder_blocks(message))
+
+    def _undelivered(self, item: Outgoing) -> None:
+        self._usable_channel(item.recipient_id)
+        text = UNDELIVERED.format(
+            what=item.payload.get("what", "message"),
+            reference=item.payload.get("reference") or "no case",
+            error=item.payload.get("error", ""),
+        )
+        self.client.chat_postMessage(channel=item.recipient_id, text=text)
+
+
+RENDERERS: dict[Kind, Callable[[Courier, Outgoing], tuple[str, str] | None]] = {
+    Kind.ALERT: Courier._alert,
+    Kind.ALERT_DM: Courier._alert_dm,
+    Kind.CARD: Courier._card,
+    Kind.RECEIPT: Courier._receipt,
+    Kind.NOTICE: Courier._notice,
+    Kind.REMINDER: Courier._reminder,
+    Kind.UNDELIVERED: Courier._undelivered,
+}
