@@ -68,14 +68,12 @@ def classify(exc: Exception) -> Failure:
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = getattr(response, "status_code", 200)
-        error = (
-            str(response.get("error") or f"http_{status}")
-            if isinstance(response.data, dict)
-            else f"http_{status}"
-        )
+        error = response.get("error") if isinstance(response.data, dict) else None
         if status == 429 or error in ("ratelimited", "rate_limited"):
             return Failure("ratelimited", True, _retry_after(response.headers))
-        return Failure(error, status >= 500 or error in TRANSIENT_ERRORS)
+        if status >= 500 or not isinstance(error, str):  # a 5xx body is often not Slack's JSON
+            return Failure(f"http_{status}", True)
+        return Failure(error[:64], error in TRANSIENT_ERRORS)
     if isinstance(exc, (TimeoutError, socket.timeout)):
         return Failure("timeout", True)
     if isinstance(exc, (urllib.error.URLError, ConnectionError, OSError)):
@@ -118,8 +116,8 @@ class Courier:
 
     def send(self, ids: Sequence[int]) -> None:
         """Deliver these just-committed outbox rows on a worker (the listener returns at once)."""
-        if ids:
-            self._submit(self._deliver_ids, list(ids))
+        for one in ids:  # one job each: a slow channel post never holds up the receipt
+            self._submit(self._deliver_ids, [one])
 
     def send_due(self) -> int:
         """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""

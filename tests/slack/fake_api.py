@@ -3,6 +3,11 @@
 It records every call (method name and decoded params) and answers the methods the app uses.
 Any other method (files.* included) is recorded and answered `unknown_method`, so a test can
 assert it was never called.
+
+Faults, to test delivery: `fail` answers a method with an error every time; `inject` queues
+one-shot faults for a method's next calls (a timeout, a 429 with Retry-After, a 5xx, an error,
+or a stall held until released); `latency` delays every answer. A call that did not succeed is
+recorded with `ok=False`, and `posted` lists only the messages Slack accepted.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,10 +30,44 @@ JSON_PARAMS = ("view", "blocks", "metadata", "attachments")
 
 @dataclass
 class Call:
-    """One Web API call as the fake server received it."""
+    """One Web API call as the fake server received it; `ok` once it was answered successfully."""
 
     method: str
     params: dict[str, Any]
+    ok: bool = False
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A one-shot fault for `FakeSlackApi.inject`; build one with the class methods."""
+
+    kind: str
+    value: Any = None
+
+    @classmethod
+    def timeout(cls, seconds: float) -> Fault:
+        """Answer only after `seconds` (longer than the client waits)."""
+        return cls("timeout", seconds)
+
+    @classmethod
+    def rate_limited(cls, retry_after: int) -> Fault:
+        """HTTP 429 `ratelimited` with a Retry-After header."""
+        return cls("rate_limited", retry_after)
+
+    @classmethod
+    def server_error(cls, status: int = 503) -> Fault:
+        """An HTTP 5xx with an HTML body, as a load balancer answers."""
+        return cls("server_error", status)
+
+    @classmethod
+    def error(cls, name: str) -> Fault:
+        """`{"ok": false, "error": name}` once (e.g. invalid_blocks, user_not_found)."""
+        return cls("error", name)
+
+    @classmethod
+    def stall(cls, release: threading.Event) -> Fault:
+        """Hold the call until `release` is set (a process killed mid-call never gets the answer)."""
+        return cls("stall", release)
 
 
 @dataclass
@@ -45,6 +86,9 @@ class FakeSlackApi:
     socket_mode_url: str = ""
     view_by_trigger: dict[str, str] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> published Home tab
+    latency: float = 0.0  # seconds before every answer (a slow Slack)
+    faults: dict[tuple[str, str | None], deque[Fault]] = field(default_factory=dict)
+    stalled: threading.Event = field(default_factory=threading.Event)  # set when a stall begins
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -74,11 +118,11 @@ class FakeSlackApi:
         return [c.method for c in self.calls()]
 
     def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """chat.postMessage params, optionally only those to one channel (DMs are D + user id)."""
+        """Messages Slack accepted (chat.postMessage params), optionally to one channel (DMs: D + user)."""
         return [
             c.params
             for c in self.calls("chat.postMessage")
-            if channel is None or c.params["channel"] == channel
+            if c.ok and (channel is None or c.params["channel"] == channel)
         ]
 
     def set_channel(self, channel: str, *, is_private: bool = True, is_member: bool = True) -> None:
@@ -89,15 +133,50 @@ class FakeSlackApi:
         """Answer `method` (only for `channel`, when given) with `{"ok": false, "error": error}`."""
         self.failures[(method, channel)] = error
 
-    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def inject(self, method: str, *faults: Fault, channel: str | None = None) -> None:
+        """Apply `faults` to the next calls of `method` (only to `channel` when given), one each."""
         with self._lock:
-            self._calls.append(Call(method, params))
+            self.faults.setdefault((method, channel), deque()).extend(faults)
+
+    def record(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        """Record one call and answer it: (HTTP status, headers, body)."""
+        call = Call(method, params)
+        with self._lock:
+            self._calls.append(call)
             number = next(self._counter)
+            fault = self._next_fault(method, params.get("channel"))
+        if self.latency:
+            time.sleep(self.latency)
+        if fault is not None:
+            return self._fault(fault)
         error = self.failures.get((method, params.get("channel"))) or self.failures.get((method, None))
         if error:
-            return {"ok": False, "error": error}
+            return 200, {}, {"ok": False, "error": error}
         answer = getattr(self, "_" + method.replace(".", "_"), None)
-        return answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
+        body = answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
+        call.ok = bool(body.get("ok"))
+        return 200, {}, body
+
+    def _next_fault(self, method: str, channel: Any) -> Fault | None:
+        for key in ((method, channel), (method, None)):
+            queue = self.faults.get(key)
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _fault(self, fault: Fault) -> tuple[int, dict[str, str], Any]:
+        if fault.kind == "timeout":
+            time.sleep(fault.value)
+            return 200, {}, {"ok": False, "error": "answered_too_late"}
+        if fault.kind == "stall":
+            self.stalled.set()
+            fault.value.wait(timeout=120)
+            return 200, {}, {"ok": False, "error": "answered_too_late"}
+        if fault.kind == "rate_limited":
+            return 429, {"Retry-After": str(fault.value)}, {"ok": False, "error": "ratelimited"}
+        if fault.kind == "server_error":
+            return fault.value, {"Content-Type": "text/html"}, "<html>Service Unavailable</html>"
+        return 200, {}, {"ok": False, "error": fault.value}
 
     # --- the methods the app may call ------------------------------------------------------
 
@@ -173,12 +252,17 @@ def _handler(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
             path, _, query = self.path.partition("?")
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             params = _decode(body, self.headers.get("Content-Type", ""), query)
-            data = json.dumps(api.record(path.rsplit("/", 1)[-1], params)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            status, headers, answer = api.record(path.rsplit("/", 1)[-1], params)
+            data = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
+            try:
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                return  # the client gave up (timed out, or its process was killed)
 
         do_GET = do_POST = _serve  # noqa: N815
 
