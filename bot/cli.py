@@ -20,7 +20,7 @@ from bot.bootstrap import build_context, keyring_for
 from bot.config import Settings, load_settings
 from bot.console import Console
 from bot.practice_clock import SimulatedClock, render
-from conversations import audit, keys, retention
+from conversations import audit, keys, outbox, retention
 from conversations import reminders as reminder_rules
 from conversations.calendar import LONDON
 from conversations.context import Context
@@ -149,7 +149,20 @@ def reminders_due(settings: Settings, args: argparse.Namespace) -> int:
         flag = ("DUE NOW" if r.due_at <= now else "") + (f" (tried {r.attempts}x)" if r.attempts else "")
         where = r.reference or r.academy_key or "-"
         print(f"{r.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}  {r.kind:<24} {where:<16} {flag}".rstrip())
-    print(f"{len(rows)} pending, {sum(r.due_at <= now for r in rows)} due now.")
+    dead = outbox.dead_letters(ctx)
+    if dead:
+        print("Not delivered (dead letter: given up, audited, fallback sent):")
+    for d in dead:
+        what = d.reminder_kind or d.kind
+        to = "the DSL channel" if d.recipient_kind == outbox.CHANNEL else "a direct message"
+        tries = f"{d.attempts} attempt" + ("s" if d.attempts != 1 else "")
+        where = d.reference or d.academy_key or "-"
+        when = d.at.astimezone(LONDON)
+        print(f"{when:%a %d %b %Y %H:%M}  {what:<24} {where:<16} to {to}: {d.error} ({tries})")
+    print(
+        f"{len(rows)} pending, {sum(r.due_at <= now for r in rows)} due now."
+        + (f" {len(dead)} not delivered." if dead else "")
+    )
     return 0
 
 

@@ -8,7 +8,7 @@ the member of staff following the deletion up.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.models import Case, Deletion, Draft, Reminder
+from conversations.outbox import dead_letters_in
 from conversations.reminders import DIGEST, PENDING, policy
 from conversations.routing import STATUS_LABELS
+
+DIGEST_LOOKBACK = timedelta(days=7)  # the weekly digest lists messages given up since the last one
 
 
 class ButtonAction(StrEnum):
@@ -170,6 +173,7 @@ def _digest(ctx: Context, session: Session, row: Reminder) -> ReminderMessage:
         )
     )
     lines = tuple(_digest_line(session, c) for c in cases) or ("No open cases.",)
+    lines += _dead_letter_lines(session, academy.key, ctx.clock() - DIGEST_LOOKBACK)
     fields: dict[str, Any] = {"academy": academy.name, "count": len(cases)}
     return ReminderMessage(
         reminder_id=row.id,
@@ -198,6 +202,19 @@ def _digest_line(session: Session, case: Case) -> str:
     if due is not None:
         line += f"; next: {policy().kinds[due.kind].label}, {_when(due.due_at.isoformat())}"
     return line
+
+
+def _dead_letter_lines(session: Session, academy_key: str, since: datetime) -> tuple[str, ...]:
+    # Names the kind, the case and why, never the content or who it was for (a channel message).
+    dead = dead_letters_in(session, academy_key=academy_key, since=since)
+    if not dead:
+        return ()
+    lines = [f"Not delivered in the last 7 days ({len(dead)}), given up after retrying:"]
+    for d in dead:
+        what = policy().kinds[d.reminder_kind].label if d.reminder_kind in policy().kinds else d.label
+        to = "the DSL channel" if d.recipient_kind == "channel" else "a direct message"
+        lines.append(f"• {d.reference or 'no case'}: {what}, to {to} ({d.error}), {_when(d.at.isoformat())}")
+    return tuple(lines)
 
 
 def _when(iso: str | None) -> str:
