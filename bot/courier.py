@@ -43,7 +43,8 @@ from conversations.reminder_messages import from_data
 
 log = logging.getLogger("ypsi.slack")
 CALL_TIMEOUT = 5  # seconds per Web API call: a claim's lease (outbox.LEASE) covers a few
-WORKERS = 4
+WORKERS = 4  # outbox deliveries
+SCREEN_WORKERS = 8  # screen calls, apart: a backlog of deliveries never delays a trigger id
 # Errors Slack answers with `ok: false` that are worth retrying; every other one is permanent.
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -105,10 +106,11 @@ def delivery_client(settings: Settings) -> WebClient:
 class Courier:
     """The delivery workers: outbox rows now (`send`) or when due (`send_due`), and screen calls."""
 
-    def __init__(self, ctx: Context, client: WebClient, executor: Executor | None = None) -> None:
+    def __init__(self, ctx: Context, client: WebClient) -> None:
         self.ctx = ctx
         self.client = client
-        self._executor = executor or ThreadPoolExecutor(WORKERS, thread_name_prefix="delivery")
+        self._deliveries = ThreadPoolExecutor(WORKERS, thread_name_prefix="delivery")
+        self._screens = ThreadPoolExecutor(SCREEN_WORKERS, thread_name_prefix="screen")
         self._futures: list[Future[Any]] = []
         self._lock = threading.Lock()
 
@@ -117,7 +119,7 @@ class Courier:
     def send(self, ids: Sequence[int]) -> None:
         """Deliver these just-committed outbox rows on a worker (the listener returns at once)."""
         for one in ids:  # one job each: a slow channel post never holds up the receipt
-            self._submit(self._deliver_ids, [one])
+            self._submit(self._deliveries, self._deliver_ids, [one])
 
     def send_due(self) -> int:
         """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""
@@ -131,7 +133,7 @@ class Courier:
 
         If it fails, `person` (when given) is told privately that something went wrong.
         """
-        self._submit(self._screen, call, args, kwargs, person)
+        self._submit(self._screens, self._screen, call, args, kwargs, person)
 
     def drain(self) -> None:
         """Wait until every delivery and screen call submitted so far (and any they started) is done."""
@@ -145,13 +147,13 @@ class Courier:
     def close(self) -> None:
         """Finish what was submitted and stop the workers."""
         self.drain()
-        if isinstance(self._executor, ThreadPoolExecutor):
-            self._executor.shutdown()
+        self._deliveries.shutdown()
+        self._screens.shutdown()
 
     # --- the work -------------------------------------------------------------------------------
 
-    def _submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        future = self._executor.submit(fn, *args)
+    def _submit(self, pool: Executor, fn: Callable[..., Any], *args: Any) -> None:
+        future = pool.submit(fn, *args)
         with self._lock:
             self._futures.append(future)
 

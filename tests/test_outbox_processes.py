@@ -63,7 +63,7 @@ def test_a_bot_killed_mid_delivery_leaves_its_card_to_the_runner(
     try:
         wait_until_listening(port, bot)
         slack.url = f"http://127.0.0.1:{port}{PATH}"
-        slack_api.inject("chat.postMessage", Fault.stall(release), channel=CHANNEL)
+        slack_api.inject("chat.postMessage", Fault.hang(release), channel=CHANNEL)
         slack.command(TEACHER, "report")
         wait_for(lambda: bool(slack_api.view_by_trigger))  # views.open runs after the ack
         slack.current[TEACHER] = next(iter(slack_api.view_by_trigger.values()))

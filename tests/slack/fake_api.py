@@ -6,7 +6,7 @@ assert it was never called.
 
 Faults, to test delivery: `fail` answers a method with an error every time; `inject` queues
 one-shot faults for a method's next calls (a timeout, a 429 with Retry-After, a 5xx, an error,
-or a stall held until released); `latency` delays every answer. A call that did not succeed is
+a stall or a hang held until released); `latency` delays every answer. A call that did not succeed is
 recorded with `ok=False`, and `posted` lists only the messages Slack accepted.
 """
 
@@ -66,8 +66,13 @@ class Fault:
 
     @classmethod
     def stall(cls, release: threading.Event) -> Fault:
-        """Hold the call until `release` is set (a process killed mid-call never gets the answer)."""
+        """Hold the call until `release` is set, then answer it as usual (a slow Slack)."""
         return cls("stall", release)
+
+    @classmethod
+    def hang(cls, release: threading.Event) -> Fault:
+        """Hold the call until `release` is set, then fail it (its caller was killed meanwhile)."""
+        return cls("hang", release)
 
 
 @dataclass
@@ -147,7 +152,10 @@ class FakeSlackApi:
             fault = self._next_fault(method, params.get("channel"))
         if self.latency:
             time.sleep(self.latency)
-        if fault is not None:
+        if fault is not None and fault.kind == "stall":
+            self.stalled.set()
+            fault.value.wait(timeout=120)
+        elif fault is not None:
             return self._fault(fault)
         error = self.failures.get((method, params.get("channel"))) or self.failures.get((method, None))
         if error:
@@ -168,7 +176,7 @@ class FakeSlackApi:
         if fault.kind == "timeout":
             time.sleep(fault.value)
             return 200, {}, {"ok": False, "error": "answered_too_late"}
-        if fault.kind == "stall":
+        if fault.kind == "hang":
             self.stalled.set()
             fault.value.wait(timeout=120)
             return 200, {}, {"ok": False, "error": "answered_too_late"}
