@@ -19,6 +19,7 @@ BENCHMARKS = {
     "sweep": "4 sweep",
     "memory": "5 memory",
     "processes": "6 processes",
+    "starvation": "7 starvation",
 }
 
 
