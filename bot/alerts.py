@@ -1,8 +1,8 @@
-"""Sending the DSL alert card and direct messages through the Slack Web API.
+"""The DSL channel check, card updates in place and direct messages, through the Slack Web API.
 
-Before posting, `conversations.info` confirms the DSL channel is private and the bot is in it.
-If not, the case is already saved; the card goes to each DSL by direct message instead and the
-fallback is audited. A card already posted (the urgent one) is updated in place.
+The alert itself is an outbox row delivered by `bot/courier.py`: before posting, it confirms
+the DSL channel is private and the bot is in it (as `channel_problem` does for
+`ypsi check-config`); if not, the card goes to each DSL by direct message and that is audited.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.views.alerts import alert_message
-from bot.views.text import CHANNEL_FALLBACK
-from conversations import routing
 from conversations.context import Context
 from conversations.routing import Alert
 
@@ -49,34 +47,6 @@ def channel_problems(ctx: Context, client: WebClient) -> list[str]:
                 "message until the channel is private and ypsi-bot is invited to it"
             )
     return lines
-
-
-def deliver_alert(ctx: Context, client: WebClient, alert: Alert, *, mention_dsls: bool = False) -> None:
-    """Post the case's card in its DSL channel, update it in place, or fall back to direct messages."""
-    problem = channel_problem(client, alert.channel)
-    if problem is None:
-        try:
-            _post_or_update(ctx, client, alert, mention_dsls)
-            return
-        except SlackApiError as exc:
-            # The case is saved whatever happens here: the DSLs must still hear of it.
-            problem = f"posting failed ({exc.response.get('error', 'error')})"
-    routing.record_channel_fallback(ctx, alert.reference, problem)
-    message = alert_message(alert, note=CHANNEL_FALLBACK.format(problem=problem))
-    for user in alert.dsl_users:
-        direct_message(client, user, message)
-    log.warning("alert sent by direct message", extra={"case": alert.reference})
-
-
-def _post_or_update(ctx: Context, client: WebClient, alert: Alert, mention_dsls: bool) -> None:
-    message = alert_message(alert, mention_dsls=mention_dsls)
-    if alert.alert_ts:
-        client.chat_update(channel=alert.channel, ts=alert.alert_ts, **message)
-        log.info("alert updated", extra={"case": alert.reference})
-        return
-    ts = client.chat_postMessage(channel=alert.channel, **message)["ts"]
-    routing.record_alert_posted(ctx, alert.reference, alert.channel, ts)
-    log.info("alert posted", extra={"case": alert.reference})
 
 
 def update_card(client: WebClient, alert: Alert) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from conversations import audit, outbox
+from conversations import outbox
 from conversations.academies import Academy
 from conversations.context import Context
 from conversations.models import Case
@@ -96,21 +96,6 @@ def record_alert_posted(ctx: Context, reference: str, channel: str, ts: str) -> 
 def academy_of(ctx: Context, key: str) -> Academy:
     """The academy a case belongs to."""
     return ctx.academies.get(key)
-
-
-def record_channel_fallback(ctx: Context, reference: str, problem: str) -> None:
-    """Audit that a case's alert went to the DSLs by direct message because the channel is unsafe."""
-    with ctx.db.unit_of_work() as uow:
-        case = find_case(uow.session, reference)
-        audit.record(
-            uow.session,
-            action="alert_sent_by_direct_message",
-            actor_id="ypsi-bot",
-            at=ctx.clock(),
-            case=case,
-            reason=problem,
-        )
-        uow.commit()
 
 
 def queue_alert(ctx: Context, session: Session, case: Case, *, mention_dsls: bool = False) -> int:
