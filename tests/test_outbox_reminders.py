@@ -130,3 +130,19 @@ def test_dead_letters_are_listed_by_reminders_due_and_in_the_weekly_digest(ctx, 
     assert any("deletion overdue" in line.lower() for line in dead)
     assert not any(DSL in line or "Pupil" in line for line in digest.lines)
     assert outbox.MAX_ATTEMPTS > 1
+
+
+def test_a_public_channel_gets_nothing_and_its_reminder_goes_to_the_dsls(ctx, slack, clock):
+    ref = report(ctx)
+    slack.courier.send_due()  # the card, while the channel was still private
+    slack.api.set_channel(CHANNEL, is_private=False)
+    clock.advance(minutes=15)
+    assert run_reminders(slack) == 1  # the re-alert: to the channel only
+
+    assert [p for p in slack.api.posted(CHANNEL) if p["text"].startswith("Still waiting")] == []
+    [dm] = [p for p in slack.api.posted(dm_channel(DSL)) if p["text"].startswith("Still waiting")]
+    assert ref in dm["text"]
+    assert ("channel", "dead", "unacknowledged", 1) in copies(ctx)
+    clock.advance(minutes=10)
+    run_reminders(slack)
+    assert len([p for p in slack.api.posted(dm_channel(DSL)) if p["text"].startswith("Still waiting")]) == 1
