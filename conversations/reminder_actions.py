@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, reminders
+from conversations import audit, cases, reminders, routing
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
@@ -45,6 +45,7 @@ class DeletionProgress:
     reference: str
     pending: int
     all_confirmed: bool
+    messages: tuple[int, ...] = ()  # outbox rows written with it (the card, once all are confirmed)
 
 
 def _case(session: Session, case_id: int) -> Case:
@@ -74,11 +75,15 @@ def confirm_deletion_for(ctx: Context, deletion_id: int, user_id: str) -> Deleti
             raise NotFound("deletion")
         case = _case(uow.session, deletion.case_id)
         _allow(ctx, case, user_id, deletion.follow_up_user)
-        if deletion.status == "pending":
+        confirming = deletion.status == "pending"
+        if confirming:
             _confirm(ctx, uow.session, case, deletion, user_id)
         remaining = len(_pending(uow.session, case))
+        messages = (
+            (routing.queue_card_update(ctx, uow.session, case),) if confirming and not remaining else ()
+        )
         uow.commit()
-        return DeletionProgress(case.reference, remaining, remaining == 0)
+        return DeletionProgress(case.reference, remaining, remaining == 0, messages)
 
 
 def _confirm(ctx: Context, session: Session, case: Case, deletion: Deletion, user_id: str) -> None:

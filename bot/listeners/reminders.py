@@ -168,8 +168,7 @@ def _deletion_confirmed_for(click: Click) -> None:
     progress = reminder_actions.confirm_deletion_for(click.ctx, _number(click.value), click.user)
     label = screens.clicked_label(click.blocks, click.action_id) or "Deletion confirmed"
     _record(click, label, keep_others=not progress.all_confirmed)
-    if progress.all_confirmed:
-        click.courier.screen(update_card, click.client, routing.load_alert(click.ctx, progress.reference))
+    click.courier.send(progress.messages)  # the card, once every deletion is confirmed
 
 
 def _not_yet(click: Click) -> None:
