@@ -186,7 +186,7 @@ class Courier:
             log.warning(
                 "delivery failed %s",
                 failure.error,
-                extra={"case": item.reference, "kind": item.kind, "event_id": item.id},
+                extra={"case": item.reference, "kind": item.kind, "delivery": item.id},
             )
             for fallback in outbox.claim(self.ctx, fallbacks) if fallbacks else []:
                 self._deliver(fallback)
