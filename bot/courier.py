@@ -259,7 +259,7 @@ class Courier:
         self._usable_channel(item.recipient_id)
         text = UNDELIVERED.format(
             what=item.payload.get("what", "message"),
-            reference=item.payload.get("reference") or "no case",
+            reference=item.payload.get("reference") or "an unfinished report",
             error=item.payload.get("error", ""),
         )
         self.client.chat_postMessage(channel=item.recipient_id, text=text)
