@@ -1,4 +1,4 @@
-"""The DSL channel check, card updates in place and direct messages, through the Slack Web API.
+"""The DSL channel check and direct messages, through the Slack Web API.
 
 The alert itself is an outbox row delivered by `bot/courier.py`: before posting, it confirms
 the DSL channel is private and the bot is in it (as `channel_problem` does for
@@ -7,17 +7,12 @@ the DSL channel is private and the bot is in it (as `channel_problem` does for
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.views.alerts import alert_message
 from conversations.context import Context
-from conversations.routing import Alert
-
-log = logging.getLogger("ypsi.slack")
 
 
 def channel_problem(client: WebClient, channel: str) -> str | None:
@@ -47,22 +42,6 @@ def channel_problems(ctx: Context, client: WebClient) -> list[str]:
                 "message until the channel is private and ypsi-bot is invited to it"
             )
     return lines
-
-
-def update_card(client: WebClient, alert: Alert) -> None:
-    """Show a case's new status and owner on its channel card, in place.
-
-    A card sent only by direct message has no stored ts: there is nothing to update. A failed
-    update is logged, not raised: the decision is recorded and the case modal shows it.
-    """
-    if not alert.alert_ts:
-        return
-    try:
-        client.chat_update(channel=alert.channel, ts=alert.alert_ts, **alert_message(alert))
-    except SlackApiError as exc:
-        log.warning(
-            "card not updated %s", exc.response.get("error", "error"), extra={"case": alert.reference}
-        )
 
 
 def direct_message(client: WebClient, user_id: str, message: dict[str, Any]) -> None:

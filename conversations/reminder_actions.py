@@ -141,9 +141,17 @@ def deletion_not_yet(ctx: Context, reminder_id: int, user_id: str) -> DeletionPr
         return DeletionProgress(case.reference, remaining, False)
 
 
+@dataclass(frozen=True)
+class Extended:
+    """A deadline moved: the new date, and the outbox rows written with it (the card, if it changed)."""
+
+    deadline: date
+    messages: tuple[int, ...] = ()
+
+
 def extend_deadline(
     ctx: Context, reference: str, user_id: str, deadline: date | None, reason: str | None
-) -> date:
+) -> Extended:
     """Move the deadline of the deletions still pending (a DSL only; a date and a reason are required)."""
     errors = {}
     if not (reason or "").strip():
@@ -177,8 +185,10 @@ def extend_deadline(
             reason=(reason or "").strip(),
             details={"from": before, "to": deadline.isoformat()},
         )
+        # A deletion overdue becomes requested again: its card shows the new status.
+        messages = (routing.queue_card_update(ctx, uow.session, case),) if source != dest else ()
         uow.commit()
-        return deadline
+        return Extended(deadline, messages)
 
 
 def _furthest(today: date) -> date | None:

@@ -18,14 +18,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts import update_card
 from bot.courier import Courier
 from bot.ids import SLACK_USER, ActionId, BlockId
 from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view, submitted_values
 from bot.views import reminders as screens
 from bot.views.text import ALREADY_ACKNOWLEDGED
-from conversations import casework, reminder_actions, routing
+from conversations import casework, reminder_actions
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAllowedNow, NotFound
@@ -229,11 +228,6 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def status_before(ctx: Context, extension: Extension) -> str:
-    """The case's status before the extension (to tell whether the card must change)."""
-    return routing.load_alert(ctx, extension.reference).status
-
-
 def after_extension(
     ctx: Context,
     courier: Courier,
@@ -241,14 +235,10 @@ def after_extension(
     user: str,
     extension: Extension,
     deadline: date,
-    before: str,
 ) -> None:
-    """The reminder message says what was recorded; the card follows a change of status."""
+    """The reminder message says what was recorded (the card's update is an outbox row)."""
     log.info("deletion deadline extended", extra={"case": extension.reference})
     if extension.channel and extension.ts:
         line = screens.recorded_line(f"Deadline extended to {deadline:%a %d %b %Y}", user, ctx.clock())
         message = screens.extended_message(extension.heading, line)
         courier.screen(update_message, client, extension.channel, extension.ts, message)
-    alert = routing.load_alert(ctx, extension.reference)
-    if alert.status != before:
-        courier.screen(update_card, client, alert)

@@ -121,8 +121,7 @@ def extend_deadline(
     user = body["user"]["id"]
     try:
         extension = reminder_screens.extension_of(view)
-        before = reminder_screens.status_before(ctx, extension)
-        deadline = reminder_actions.extend_deadline(
+        extended = reminder_actions.extend_deadline(
             ctx, extension.reference, user, extension.deadline, extension.reason
         )
     except InvalidAnswer as exc:
@@ -131,8 +130,9 @@ def extend_deadline(
     except ConversationError as exc:
         ack(response_action="update", view=case_notice(case_screens.refusal(exc)))
         return
-    ack(response_action="update", view=case_notice(extended_text(deadline)))
-    reminder_screens.after_extension(ctx, courier, client, user, extension, deadline, before)
+    ack(response_action="update", view=case_notice(extended_text(extended.deadline)))
+    reminder_screens.after_extension(ctx, courier, client, user, extension, extended.deadline)
+    courier.send(extended.messages)
 
 
 def closed(courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
