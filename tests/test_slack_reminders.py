@@ -489,8 +489,11 @@ def test_ypsi_run_sends_due_reminders_and_stops_cleanly_on_sigterm(tmp_path, sla
     settings = {"PORT": str(free_port())} if mode == "http" else {"SLACK_APP_TOKEN": "xapp-1"}
     process = start_ypsi_run(tmp_path, slack_api, **settings)
     try:
-        wait_for(
-            lambda: process.poll() is not None or any(ref in p["text"] for p in slack_api.posted(CHANNEL))
+        wait_for(  # the re-alert, and the card its reporting process never delivered
+            lambda: (
+                process.poll() is not None or sum(ref in p["text"] for p in slack_api.posted(CHANNEL)) >= 2
+            ),
+            seconds=90,
         )
         assert process.poll() is None, "ypsi run stopped"
         if mode == "socket_mode":
