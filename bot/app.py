@@ -70,7 +70,7 @@ def on_error(
     """The one handler for unexpected errors: log the event id (never the payload), tell the person.
 
     A failure before the ack (bolt would answer 500, and Slack show "trouble connecting") is
-    answered 200 once the person has been told by direct message, else 400: no user to tell
+    answered 200 once a direct message to the person is on its way, else 400: no user to tell
     means the payload was not one Slack sends.
     """
     log.error(
