@@ -21,6 +21,7 @@ BENCHMARKS = {
     "processes": "6 processes",
     "audit": "7 audit",
     "concurrency": "8 concurrency",
+    "starvation": "9 starvation",
 }
 
 

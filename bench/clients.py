@@ -16,6 +16,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.app import web_client
+from bot.courier import Courier, delivery_client
 from bot.http_server import PATH, http_server
 from bot.ids import COMMAND, CallbackId
 from tests.slack.dialogue import STEPS, walk_to_review
@@ -72,6 +73,7 @@ class BareHarness(SlackHarness):
 
     def _start(self) -> None:
         self.executor = DrainingExecutor()
+        self.courier = Courier(self.ctx, delivery_client(self.settings))  # idle: the bare app posts itself
         self.app = bare_app(self)
         self.server = http_server(self.app, "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -155,7 +155,7 @@ class TimedSlackApi(FakeSlackApi):
 
     arrivals: list[Arrival] = field(default_factory=list)
 
-    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def record(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         self.arrivals.append(Arrival(time.perf_counter(), method, params))
         return super().record(method, params)
 

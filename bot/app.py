@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Executor
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -12,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.alerts import direct_message
 from bot.config import Settings
+from bot.courier import Courier, delivery_client
 from bot.directory import slack_directory
 from bot.ids import SLACK_USER
 from bot.listeners import register_all
@@ -22,10 +24,10 @@ from conversations.context import Context
 
 log = logging.getLogger("ypsi.slack")
 
-# Listeners ack first and then post to Slack (alerts, DMs). With process_before_response=False
-# bolt returns the ack while the listener carries on in a thread; True would hold every
-# response until those posts finished (measured numbers in docs/decisions/0002-slack-adapter.md).
-PROCESS_BEFORE_RESPONSE = False
+# Listeners do their database work and return; every Web API call after that runs on the
+# delivery workers (bot/courier.py), so bolt can answer as soon as the listener is done, with no
+# 10 ms polling loop and no listener thread waiting on Slack (docs/decisions/0040-outbox.md).
+PROCESS_BEFORE_RESPONSE = True
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -39,10 +41,16 @@ def create_app(
     ctx: Context,
     settings: Settings,
     *,
+    courier: Courier | None = None,
     listener_executor: Executor | None = None,
     process_before_response: bool = PROCESS_BEFORE_RESPONSE,
 ) -> App:
-    """Build the app on the services' context; every request's signature is verified."""
+    """Build the app on the services' context; every request's signature is verified.
+
+    `courier` delivers the outbox and runs the screen calls: the server passes the one its
+    reminder runner also uses; one is made from the settings when not given.
+    """
+    courier = courier or Courier(ctx, delivery_client(settings))
     options: dict[str, Any] = {}
     if listener_executor is not None:
         options["listener_executor"] = listener_executor
@@ -54,18 +62,18 @@ def create_app(
         **options,
     )
     app.use(well_formed)  # first: listeners may then read the parts Slack always sends
-    register_all(app, replace(ctx, directory=slack_directory(app.client, ctx)))
-    app.error(on_error)
+    register_all(app, replace(ctx, directory=slack_directory(app.client, ctx)), courier)
+    app.error(partial(on_error, courier))
     return app
 
 
 def on_error(
-    error: Exception, body: dict[str, Any], client: WebClient, response: BoltResponse | None
+    courier: Courier, error: Exception, body: dict[str, Any], client: WebClient, response: BoltResponse | None
 ) -> BoltResponse | None:
     """The one handler for unexpected errors: log the event id (never the payload), tell the person.
 
     A failure before the ack (bolt would answer 500, and Slack show "trouble connecting") is
-    answered 200 once the person has been told by direct message, else 400: no user to tell
+    answered 200 once a direct message to the person is on its way, else 400: no user to tell
     means the payload was not one Slack sends.
     """
     log.error(
@@ -73,21 +81,12 @@ def on_error(
         error.__class__.__name__,
         extra={"event_id": _text(body.get("event_id")), "kind": _text(body.get("type", "command"))},
     )
-    told = _tell(client, _user_of(body))
+    user = _user_of(body)
+    if user:  # on a delivery worker: the answer below must not wait for Slack
+        courier.screen(direct_message, client, user, {"text": UNEXPECTED})
     if response is None or response.status < 500:  # already acknowledged
         return None
-    return BoltResponse(status=200 if told else 400, body="")
-
-
-def _tell(client: WebClient, user: str) -> bool:
-    if not user:
-        return False
-    try:
-        direct_message(client, user, {"text": UNEXPECTED})
-    except Exception as exc:  # Slack itself failing: nothing more to tell anyone
-        log.error("could not tell the user about an error %s", exc.__class__.__name__)
-        return False
-    return True
+    return BoltResponse(status=200 if user else 400, body="")
 
 
 def _user_of(body: dict[str, Any]) -> str:

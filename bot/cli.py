@@ -21,7 +21,7 @@ from bot.bootstrap import build_context, configured, database_status, keyring_fo
 from bot.config import Settings, load_settings
 from bot.console import Console
 from bot.practice_clock import SimulatedClock, render
-from conversations import audit, keys, retention
+from conversations import audit, keys, outbox, retention
 from conversations import reminders as reminder_rules
 from conversations.academies import Academies
 from conversations.calendar import LONDON
@@ -124,18 +124,26 @@ def console(settings: Settings, args: argparse.Namespace) -> int:
 def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the reminder runner (any number may run at once); offline, print what would be sent."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
+    sender = None
     if settings.slack_enabled:
         from bot.app import web_client
+        from bot.courier import Courier, delivery_client
         from bot.reminder_posts import slack_deliverer
 
         deliver = slack_deliverer(web_client(settings))
+        sender = Courier(ctx, delivery_client(settings))  # reminders and the outbox, per recipient
     else:
         print("No SLACK_BOT_TOKEN set: reminders are printed, not sent.", file=sys.stderr)
         deliver = _print_reminder
-    runner = Runner(ctx, deliver)
+    runner = Runner(ctx, deliver, sender=sender)
     if args.once:
         runner.maintain()
-        print(f"{runner.drain()} reminders handled.")
+        handled = runner.drain()
+        if sender is not None:
+            sender.drain()
+            while sender.send_due():
+                pass
+        print(f"{handled} reminders handled.")
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -156,7 +164,20 @@ def reminders_due(settings: Settings, args: argparse.Namespace) -> int:
         flag = ("DUE NOW" if r.due_at <= now else "") + (f" (tried {r.attempts}x)" if r.attempts else "")
         where = r.reference or r.academy_key or "-"
         print(f"{r.due_at.astimezone(LONDON):%a %d %b %Y %H:%M}  {r.kind:<24} {where:<16} {flag}".rstrip())
-    print(f"{len(rows)} pending, {sum(r.due_at <= now for r in rows)} due now.")
+    dead = outbox.dead_letters(ctx)
+    if dead:
+        print("Not delivered (dead letter: given up, audited, fallback sent):")
+    for d in dead:
+        what = d.reminder_kind or d.kind
+        to = "the DSL channel" if d.recipient_kind == outbox.CHANNEL else "a direct message"
+        tries = f"{d.attempts} attempt" + ("s" if d.attempts != 1 else "")
+        where = d.reference or d.academy_key or "-"
+        when = d.at.astimezone(LONDON)
+        print(f"{when:%a %d %b %Y %H:%M}  {what:<24} {where:<16} to {to}: {d.error} ({tries})")
+    print(
+        f"{len(rows)} pending, {sum(r.due_at <= now for r in rows)} due now."
+        + (f" {len(dead)} not delivered." if dead else "")
+    )
     return 0
 
 

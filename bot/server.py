@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import create_app
 from bot.bootstrap import build_context
 from bot.config import Settings
+from bot.courier import Courier, delivery_client
 from bot.http_server import PATH, http_server
 from bot.reminder_posts import slack_deliverer
 from conversations.context import Context
@@ -37,15 +38,16 @@ log = logging.getLogger("ypsi.slack")
 def serve(settings: Settings) -> int:
     """Connect to Slack and handle requests until interrupted."""
     ctx = build_context(settings)
+    courier = Courier(ctx, delivery_client(settings))
     try:
-        app = create_app(ctx, settings)
+        app = create_app(ctx, settings, courier=courier)
     except (BoltError, SlackApiError) as exc:
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack did not accept it ({exc.__class__.__name__})") from None
     except OSError as exc:
         raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with reminders_running(ctx, app.client):
+        with reminders_running(ctx, app.client, courier=courier):
             _handle_requests(app, settings)
     except KeyboardInterrupt:
         log.info("stopped")
@@ -80,15 +82,21 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def reminders_running(
-    ctx: Context, client: WebClient, interval: float = RUNNER_INTERVAL
+    ctx: Context, client: WebClient, interval: float = RUNNER_INTERVAL, *, courier: Courier | None = None
 ) -> Iterator[threading.Thread]:
-    """The reminder runner in a background thread for as long as the block runs, then stopped."""
+    """The reminder runner in a background thread for as long as the block runs, then stopped.
+
+    With the bot's `courier`, reminders go through the outbox and the runner delivers what falls
+    due in it every few seconds (runner.OUTBOX_EVERY).
+    """
     stop = threading.Event()
-    thread = start_runner_thread(ctx, slack_deliverer(client), stop, interval)
+    thread = start_runner_thread(ctx, slack_deliverer(client), stop, interval, sender=courier)
     log.info("reminder runner started")
     try:
         yield thread
     finally:
         stop.set()
         thread.join(timeout=STOP_WAIT)
+        if courier is not None:
+            courier.close()
         log.info("reminder runner stopped")

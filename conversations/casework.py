@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, readable, reminders, replays
+from conversations import audit, cases, readable, reminders, replays, routing
 from conversations.academies import Academy
 from conversations.calendar import LONDON
 from conversations.context import Context
@@ -154,10 +154,12 @@ class DecisionForm:
 
 @dataclass(frozen=True)
 class PrincipalNotice:
-    """The Principal to tell, by direct message with the minimal card, of an urgent or aggravated case."""
+    """The Principal to tell, by direct message with the minimal card, of an urgent or aggravated
+    case; `message` is the outbox row that carries it."""
 
     user_id: str
     alert: Alert
+    message: int
 
 
 @dataclass(frozen=True)
@@ -174,12 +176,14 @@ class DecisionOutcome:
     reporter_id: str
     tell_reporter: str | None
     follow_on: str | None
+    messages: tuple[int, ...] = ()  # outbox rows written with it (card update, reporter's notice)
     # True when this was a replay of an interaction already recorded: nothing was done again.
     replayed: bool = False
 
     def stored(self) -> dict[str, Any]:
         """What a replay gets back (conversations.replays): labels, no case content, no people."""
-        return {k: v for k, v in asdict(self).items() if k not in ("alert", "reporter_id", "replayed")}
+        hidden = ("alert", "reporter_id", "replayed", "messages")
+        return {k: v for k, v in asdict(self).items() if k not in hidden}
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,10 @@ def record_decision(
         )
         follow_on = _follow_on(ctx, session, case, decision, user_id)
         _stamp_closed(case, now)
+        tell_reporter = decision.tell_reporter.format(reference=case.reference) or None
+        messages = [routing.queue_card_update(ctx, session, case)]
+        if tell_reporter:
+            messages.append(routing.queue_notice(ctx, session, case, case.reporter_id, tell_reporter))
         outcome = DecisionOutcome(
             reference=case.reference,
             decision=decision.key,
@@ -343,8 +351,9 @@ def record_decision(
             status_label=STATUS_LABELS[case.state],
             alert=alert_for(ctx, case),
             reporter_id=case.reporter_id,
-            tell_reporter=decision.tell_reporter.format(reference=case.reference) or None,
+            tell_reporter=tell_reporter,
             follow_on=follow_on,
+            messages=tuple(messages),
         )
         replays.keep(session, replay_key, outcome.stored())
         uow.commit()
@@ -379,8 +388,9 @@ def principal_notice(ctx: Context, reference: str) -> PrincipalNotice | None:
             case=case,
             reason="urgent" if case.urgent else AGGRAVATED,
         )
+        message = routing.queue_principal(ctx, uow.session, case, principal)
         uow.commit()
-        return PrincipalNotice(principal, alert_for(ctx, case))
+        return PrincipalNotice(principal, alert_for(ctx, case), message)
 
 
 def contacts_for(ctx: Context, academy: Academy, audiences: tuple[str, ...]) -> tuple[Contact, ...]:

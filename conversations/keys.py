@@ -22,6 +22,7 @@ REWRITABLE = [
     ("cases", "answers"),
     ("cases", "decisions"),
     ("deletions", "pseudonym"),
+    ("outbox", "payload"),
 ]
 APPEND_ONLY = [("audit_events", "reason"), ("audit_events", "details")]
 # Tables whose rows carry the id of the key their MAC was made with.

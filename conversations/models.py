@@ -202,3 +202,32 @@ class PersonName(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(EncryptedText("person_names.name"))
     fetched_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to deliver, written in the transaction of the change it tells of (see outbox.py).
+
+    Platform-neutral: who gets it (`recipient_kind` channel or user, and an id) and plain data
+    a front end renders (`payload`, sealed: a reminder's private copy may name a pseudonym;
+    emptied once delivered or dead). `next_attempt_at` is both the due time and the lease.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_kind: Mapped[str] = mapped_column(String(16))
+    recipient_id: Mapped[str] = mapped_column(String(32))
+    academy_key: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"), index=True)
+    fallback_of: Mapped[int | None] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("outbox.payload"), default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, casework, reminders, replays
+from conversations import audit, cases, casework, reminders, replays, routing
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.decisions import load_decisions
@@ -55,13 +55,15 @@ class DeletionProgress:
     pending: int
     all_confirmed: bool
     replayed: bool = False  # a replay of an interaction already recorded: nothing done again
+    messages: tuple[int, ...] = ()  # outbox rows written with it (the card, once all are confirmed)
 
 
 @dataclass(frozen=True)
 class Extended:
-    """The new deadline of a case's pending deletions."""
+    """A deadline moved: the new date, and the outbox rows written with it (the card, if it changed)."""
 
     deadline: date
+    messages: tuple[int, ...] = ()
     replayed: bool = False  # a replay of an interaction already recorded: nothing done again
 
 
@@ -92,11 +94,15 @@ def confirm_deletion_for(ctx: Context, deletion_id: int, user_id: str) -> Deleti
             raise NotFound("deletion")
         case = _case(uow.session, deletion.case_id)
         _allow(ctx, case, user_id, deletion.follow_up_user)
-        if deletion.status == "pending":
+        confirming = deletion.status == "pending"
+        if confirming:
             _confirm(ctx, uow.session, case, deletion, user_id)
         remaining = len(_pending(uow.session, case))
+        messages = (
+            (routing.queue_card_update(ctx, uow.session, case),) if confirming and not remaining else ()
+        )
         uow.commit()
-        return DeletionProgress(case.reference, remaining, remaining == 0)
+        return DeletionProgress(case.reference, remaining, remaining == 0, messages)
 
 
 def _confirm(ctx: Context, session: Session, case: Case, deletion: Deletion, user_id: str) -> None:
@@ -218,8 +224,10 @@ def extend_deadline(
             details={"from": before, "to": deadline.isoformat(), "entry": entry},
         )
         replays.keep(uow.session, replay_key, {"deadline": deadline.isoformat()})
+        # A deletion overdue becomes requested again: its card shows the new status.
+        messages = (routing.queue_card_update(ctx, uow.session, case),) if source != dest else ()
         uow.commit()
-        return Extended(deadline)
+        return Extended(deadline, messages)
 
 
 def _furthest(today: date) -> date | None:

@@ -7,8 +7,8 @@ the member of staff following the deletion up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,8 +19,11 @@ from conversations import audit
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.models import Case, Deletion, Draft, Reminder
+from conversations.outbox import dead_letters_in
 from conversations.reminders import DIGEST, PENDING, policy
 from conversations.routing import STATUS_LABELS
+
+DIGEST_LOOKBACK = timedelta(days=7)  # the weekly digest lists messages given up since the last one
 
 
 class ButtonAction(StrEnum):
@@ -180,6 +183,7 @@ def _digest(ctx: Context, session: Session, row: Reminder) -> ReminderMessage:
         )
     )
     lines = tuple(_digest_line(session, c) for c in cases) or ("No open cases.",)
+    lines += _dead_letter_lines(session, academy.key, ctx.clock() - DIGEST_LOOKBACK)
     checkpoint = audit.latest_digest(session.connection()) or "none yet"
     fields: dict[str, Any] = {"academy": academy.name, "count": len(cases), "checkpoint": checkpoint}
     return ReminderMessage(
@@ -211,7 +215,37 @@ def _digest_line(session: Session, case: Case) -> str:
     return line
 
 
+def _dead_letter_lines(session: Session, academy_key: str, since: datetime) -> tuple[str, ...]:
+    # Names the kind, the case and why, never the content or who it was for (a channel message).
+    dead = dead_letters_in(session, academy_key=academy_key, since=since)
+    if not dead:
+        return ()
+    lines = [f"Not delivered in the last 7 days ({len(dead)}), given up after retrying:"]
+    for d in dead:
+        what = policy().kinds[d.reminder_kind].label if d.reminder_kind in policy().kinds else d.label
+        to = "the DSL channel" if d.recipient_kind == "channel" else "a direct message"
+        lines.append(f"• {d.reference or 'no case'}: {what}, to {to} ({d.error}), {_when(d.at.isoformat())}")
+    return tuple(lines)
+
+
 def _when(iso: str | None) -> str:
     if not iso:
         return ""
     return datetime.fromisoformat(iso).astimezone(LONDON).strftime("%a %d %b %H:%M")
+
+
+def as_data(message: ReminderMessage) -> dict[str, Any]:
+    """The message as plain JSON data (an outbox row's payload)."""
+    data = asdict(message)
+    data["buttons"] = [asdict(b) for b in message.buttons]
+    return data
+
+
+def from_data(data: dict[str, Any]) -> ReminderMessage:
+    """The message back from `as_data` (extra keys, e.g. a fallback's problem, are ignored)."""
+    buttons = tuple(
+        Button(ButtonAction(b["action"]), b["label"], b["value"], b["needs_reason"]) for b in data["buttons"]
+    )
+    names = {f.name for f in fields(ReminderMessage)} - {"buttons", "users", "lines"}
+    values = {k: data[k] for k in names}
+    return ReminderMessage(**values, users=tuple(data["users"]), lines=tuple(data["lines"]), buttons=buttons)

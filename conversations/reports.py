@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from conversations import audit, reminders
+from conversations import audit, reminders, routing
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import NotAllowedNow, NotAuthorised, NotFound, StaleStep
@@ -51,15 +51,22 @@ class DraftView:
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """The draft after a step, and an urgent alert for the adapter to send now, if one is due."""
+    """The draft after a step, and an urgent alert for the adapter to send now, if one is due.
+
+    `messages`: outbox rows written with the step (the urgent alert), to deliver after commit.
+    """
 
     draft: DraftView
     urgent_alert: Alert | None = None
+    messages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Submission:
-    """A submitted report: its case alert, and whether this call was the one that submitted it."""
+    """A submitted report: its case alert, and whether this call was the one that submitted it.
+
+    `messages`: the outbox rows written with the case (the DSL alert, the reporter's receipt).
+    """
 
     reference: str
     alert: Alert
@@ -67,6 +74,7 @@ class Submission:
     first_time: bool
     # Out of school hours: whom to call now (999 first), as the DSL team may not see it yet.
     call_now: tuple[Contact, ...] = ()
+    messages: tuple[int, ...] = ()
 
 
 def start(ctx: Context, team_id: str, user_id: str, *, restart: bool = False) -> DraftView:
@@ -125,12 +133,12 @@ def answer(
         if step.key == dialogue.ACADEMY:
             draft.academy_key = clean["academy"]
         _fire(ctx, draft, "answer")
-        alert = None
+        alert, messages = None, ()
         if draft.state == dialogue.RISK_ACTIONS:
-            alert = _urgent_case(ctx, uow.session, draft)
+            alert, messages = _urgent_case(ctx, uow.session, draft)
         reminders.reschedule(ctx, uow.session, draft)
         uow.commit()
-        return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert)
+        return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert, messages)
 
 
 def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None = None) -> DraftView:
@@ -168,7 +176,9 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
                 alert_for(ctx, case),
                 ctx.guidance.classify(case.answers),
                 first_time=False,
-                call_now=call_now(ctx, case.academy_key),
+                call_now=call_now(ctx, case.academy_key)
+                if out_of_school_hours(ctx, case.academy_key)
+                else (),
             )
         _fire(ctx, draft, "submit")
         now = ctx.clock()
@@ -188,23 +198,33 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             to_state=case.state,
             details={"triggers": list(case.triggers)},
         )
+        late = out_of_school_hours(ctx, case.academy_key)
+        messages = (
+            routing.queue_alert(ctx, uow.session, case),
+            routing.queue_receipt(ctx, uow.session, case, out_of_hours=late),
+        )
         uow.commit()
         return Submission(
             case.reference,
             alert_for(ctx, case),
             suggestion,
             first_time=True,
-            call_now=call_now(ctx, case.academy_key),
+            call_now=call_now(ctx, case.academy_key) if late else (),
+            messages=messages,
         )
 
 
-def call_now(ctx: Context, academy_key: str) -> tuple[Contact, ...]:
-    """Out of school hours, whom the member of staff calls now: the guidance's emergency contacts
-    (999 first: SUAT 2019 "In an emergency always call 999") and the academy's own contacts from
-    the academies file. In school hours, nothing: the DSL team is there."""
+def out_of_school_hours(ctx: Context, academy_key: str) -> bool:
+    """Whether it is now outside the academy's school hours (the DSL team may not see a report)."""
     academy = ctx.academies.get(academy_key)
-    if reminders.policy().timings(academy).calendar(academy).in_school_hours(ctx.clock()):
-        return ()
+    return not reminders.policy().timings(academy).calendar(academy).in_school_hours(ctx.clock())
+
+
+def call_now(ctx: Context, academy_key: str) -> tuple[Contact, ...]:
+    """Whom the member of staff calls now out of school hours: the guidance's emergency contacts
+    (999 first: SUAT 2019 "In an emergency always call 999") and the academy's own contacts from
+    the academies file."""
+    academy = ctx.academies.get(academy_key)
     local = tuple(
         Contact(key=f"academy_{n}", name=c.name, audience=("emergency",), phone=c.phone, hours=c.hours)
         for n, c in enumerate(academy.contacts, 1)
@@ -300,9 +320,9 @@ def _case_of(session: Session, draft: Draft) -> Case | None:
     return session.scalar(select(Case).where(Case.draft_id == draft.id))
 
 
-def _urgent_case(ctx: Context, session: Session, draft: Draft) -> Alert | None:
+def _urgent_case(ctx: Context, session: Session, draft: Draft) -> tuple[Alert | None, tuple[int, ...]]:
     if _case_of(session, draft) is not None:
-        return None
+        return None, ()
     case = _new_case(ctx, session, draft, ctx.guidance.classify(draft.answers))
     case.urgent = True
     reminders.reschedule(ctx, session, case)
@@ -314,7 +334,7 @@ def _urgent_case(ctx: Context, session: Session, draft: Draft) -> Alert | None:
         case=case,
         to_state=case.state,
     )
-    return alert_for(ctx, case)
+    return alert_for(ctx, case), (routing.queue_alert(ctx, session, case, mention_dsls=True),)
 
 
 def _new_case(ctx: Context, session: Session, draft: Draft, suggestion: Suggestion) -> Case:

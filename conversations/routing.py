@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from conversations import audit
+from sqlalchemy.orm import Session
+
+from conversations import outbox
 from conversations.academies import Academy
 from conversations.context import Context
 from conversations.models import Case
@@ -121,16 +123,49 @@ def academy_of(ctx: Context, key: str) -> Academy:
     return ctx.academies.get(key)
 
 
-def record_channel_fallback(ctx: Context, reference: str, problem: str) -> None:
-    """Audit that a case's alert went to the DSLs by direct message because the channel is unsafe."""
-    with ctx.db.unit_of_work() as uow:
-        case = find_case(uow.session, reference)
-        audit.record(
-            uow.session,
-            action="alert_sent_by_direct_message",
-            actor_id="ypsi-bot",
-            at=ctx.clock(),
-            case=case,
-            reason=problem,
-        )
-        uow.commit()
+def queue_alert(ctx: Context, session: Session, case: Case, *, mention_dsls: bool = False) -> int:
+    """Write the case's card to the DSL channel in the outbox (posted, or updated once posted)."""
+    channel = ctx.academies.get(case.academy_key).dsl_channel
+    payload = {"reference": case.reference, "mention_dsls": mention_dsls}
+    return outbox.add(
+        session, outbox.Kind.ALERT, outbox.CHANNEL, channel, now=ctx.clock(), case=case, payload=payload
+    )
+
+
+def queue_card_update(ctx: Context, session: Session, case: Case) -> int:
+    """Write an update of the case's card (its status or owner changed) in the outbox."""
+    channel = ctx.academies.get(case.academy_key).dsl_channel
+    payload = {"reference": case.reference}
+    return outbox.add(
+        session, outbox.Kind.CARD, outbox.CHANNEL, channel, now=ctx.clock(), case=case, payload=payload
+    )
+
+
+def queue_receipt(ctx: Context, session: Session, case: Case, *, out_of_hours: bool) -> int:
+    """Write the reporter's receipt (reference, next steps, help for the young person and, sent
+    out of school hours, whom to call now) in the outbox."""
+    payload = {"reference": case.reference, "out_of_hours": out_of_hours}
+    return outbox.add(
+        session,
+        outbox.Kind.RECEIPT,
+        outbox.USER,
+        case.reporter_id,
+        now=ctx.clock(),
+        case=case,
+        payload=payload,
+    )
+
+
+def queue_principal(ctx: Context, session: Session, case: Case, user_id: str) -> int:
+    """Write the Principal's direct message (the minimal card) about an urgent or aggravated case."""
+    payload = {"reference": case.reference}
+    return outbox.add(
+        session, outbox.Kind.PRINCIPAL, outbox.USER, user_id, now=ctx.clock(), case=case, payload=payload
+    )
+
+
+def queue_notice(ctx: Context, session: Session, case: Case, user_id: str, text: str) -> int:
+    """Write a short text to one person about a case (e.g. "a DSL has picked it up") in the outbox."""
+    return outbox.add(
+        session, outbox.Kind.NOTICE, outbox.USER, user_id, now=ctx.clock(), case=case, payload={"text": text}
+    )

@@ -6,28 +6,47 @@ on SQLite, which ignores FOR UPDATE, the same statement re-checks the claimable 
 its WHERE clause and SQLite runs one writer at a time. A claim expires after the lease, so a
 runner that dies after delivering and before marking sent causes one duplicate of that one
 reminder after the lease, and never loses one. Delivery is a port: `deliver(message)`.
+
+With a `sender` (the Slack bot's), a due reminder is instead handed to the outbox: marked sent
+with one outbox row per recipient in one transaction, then delivered at once. Each recipient's
+copy then succeeds, is retried or is dead-lettered on its own (a failed direct message never
+re-posts the channel copy), and the runner's loop delivers what falls due in the outbox every
+OUTBOX_EVERY seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from conversations import audit, cases, reminders
+from conversations import audit, cases, outbox, reminders
 from conversations.context import Context
 from conversations.models import Case, Draft, Reminder
-from conversations.reminder_messages import ReminderMessage, compose
+from conversations.reminder_messages import ReminderMessage, as_data, compose
 from conversations.reminders import CANCELLED, CLAIMED, PENDING, SENT
 
 Deliver = Callable[[ReminderMessage], None]
 SYSTEM_ACTOR = "ypsi-bot"
+OUTBOX_EVERY = 2.0  # seconds between the runner's outbox passes: a lost delivery waits seconds
 log = logging.getLogger(__name__)
+
+
+class Sender(Protocol):
+    """The front end's delivery of outbox rows: these rows now, or whatever is due."""
+
+    def send(self, ids: Sequence[int]) -> None:
+        """Deliver these rows (just committed) at once."""
+
+    def send_due(self) -> int:
+        """Claim and deliver the rows that are due; returns how many."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +119,20 @@ def prepare(ctx: Context, claimed: Claim) -> ReminderMessage | None:
 
 def mark_sent(ctx: Context, claimed: Claim) -> bool:
     """Record the reminder as sent (an audit event) and schedule what follows from it."""
+    return _mark_sent(ctx, claimed, None) is not None
+
+
+def hand_over(ctx: Context, claimed: Claim, message: ReminderMessage) -> list[int]:
+    """Mark the reminder sent and, in the same transaction, write one outbox row per recipient
+    (the channel copy and each direct message); returns their ids (none if the claim lapsed)."""
+    return _mark_sent(ctx, claimed, message) or []
+
+
+def _mark_sent(ctx: Context, claimed: Claim, message: ReminderMessage | None) -> list[int] | None:
     with ctx.db.unit_of_work() as uow:
         row = _held(uow.session, claimed)
         if row is None:
-            return False
+            return None
         now = ctx.clock()
         row.state, row.sent_at = SENT, now
         case = uow.session.get(Case, row.case_id) if row.case_id else None
@@ -118,8 +147,30 @@ def mark_sent(ctx: Context, claimed: Claim) -> bool:
         )
         if case is not None:
             _after_sent(ctx, uow.session, case, row)
+        ids = [] if message is None else _queue_copies(ctx, uow.session, row, case, message)
         uow.commit()
-        return True
+        return ids
+
+
+def _queue_copies(
+    ctx: Context, session: Session, row: Reminder, case: Case | None, message: ReminderMessage
+) -> list[int]:
+    recipients = [(outbox.CHANNEL, message.channel)] if message.channel else []
+    recipients += [(outbox.USER, user) for user in message.users]
+    return [
+        outbox.add(
+            session,
+            outbox.Kind.REMINDER,
+            kind,
+            recipient,
+            now=ctx.clock(),
+            case=case,
+            academy_key=message.academy_key or None,
+            reminder_id=row.id,
+            payload=as_data(message),
+        )
+        for kind, recipient in recipients
+    ]
 
 
 def _academy_of(session: Session, row: Reminder) -> str | None:
@@ -156,6 +207,7 @@ class Runner:
     batch: int = 50
     lease: timedelta = timedelta(minutes=5)
     sweep_every: timedelta = timedelta(minutes=5)
+    sender: Sender | None = None
     _last_sweep: datetime | None = field(default=None, init=False)
 
     def tick(self) -> int:
@@ -173,6 +225,9 @@ class Runner:
             log.exception("reminder %s could not be prepared; retrying after the lease", one.id)
             return
         if message is None:
+            return
+        if self.sender is not None:
+            self.sender.send(hand_over(self.ctx, one, message))
             return
         try:
             self.deliver(message)
@@ -199,23 +254,45 @@ class Runner:
             self._last_sweep = now
 
     def run(self, stop: threading.Event, interval: float = 30.0) -> None:
-        """Loop until `stop` is set: maintain, drain, wait `interval` seconds."""
+        """Loop until `stop` is set: maintain and drain every `interval` seconds.
+
+        With a sender, what falls due in the outbox is delivered every OUTBOX_EVERY seconds.
+        """
+        next_pass = time.monotonic()
         while not stop.is_set():
-            try:
-                self.maintain()
-                self.drain()
-            except Exception:
-                # A database outage must not end the loop: the rows wait, the next pass retries.
-                log.exception("reminder pass failed; retrying in %s s", interval)
-            stop.wait(interval)
+            if self.sender is not None:
+                self._outbox_pass()
+            if time.monotonic() >= next_pass:
+                try:
+                    self.maintain()
+                    self.drain()
+                except Exception:
+                    # A database outage must not end the loop: the rows wait, the next pass retries.
+                    log.exception("reminder pass failed; retrying in %s s", interval)
+                next_pass = time.monotonic() + interval
+            stop.wait(min(interval, OUTBOX_EVERY) if self.sender is not None else interval)
+
+    def _outbox_pass(self) -> None:
+        if self.sender is None:
+            return
+        try:
+            while self.sender.send_due():
+                pass
+        except Exception:
+            log.exception("outbox pass failed; retrying in %s s", OUTBOX_EVERY)
 
 
 def start_runner_thread(
-    ctx: Context, deliver: Deliver, stop_event: threading.Event, interval: float = 30.0
+    ctx: Context,
+    deliver: Deliver,
+    stop_event: threading.Event,
+    interval: float = 30.0,
+    sender: Sender | None = None,
 ) -> threading.Thread:
     """Start a daemon thread running reminders until `stop_event` is set (for `ypsi run`)."""
+    runner = Runner(ctx, deliver, sender=sender)
     thread = threading.Thread(
-        target=Runner(ctx, deliver).run, args=(stop_event, interval), name="ypsi-reminders", daemon=True
+        target=runner.run, args=(stop_event, interval), name="ypsi-reminders", daemon=True
     )
     thread.start()
     return thread

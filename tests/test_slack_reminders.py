@@ -12,14 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.ids import ActionId, BlockId, CallbackId, reminder_action
 from bot.reminder_posts import slack_deliverer
 from bot.server import reminders_running
 from bot.views.text import CASE_REFUSED
 from conversations import cases, reports, routing
-from conversations.models import AuditEvent, Case, Deletion
+from conversations.models import AuditEvent, Case, Deletion, OutboxMessage
 from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
 from conversations.runner import Runner
 from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM, FakeClock, make_context
@@ -47,6 +47,9 @@ def case_with_card(slack) -> str:
     """A reported case whose card is in the DSL channel (so card updates can be seen)."""
     ref = report(slack.ctx)
     routing.record_alert_posted(slack.ctx, ref, CHANNEL, CARD_TS)
+    with slack.ctx.db.unit_of_work() as uow:  # the card (CARD_TS) and the receipt count as delivered
+        uow.session.execute(update(OutboxMessage).values(state="delivered"))
+        uow.commit()
     return ref
 
 
@@ -492,8 +495,11 @@ def test_ypsi_run_sends_due_reminders_and_stops_cleanly_on_sigterm(tmp_path, sla
     settings = {"PORT": str(free_port())} if mode == "http" else {"SLACK_APP_TOKEN": "xapp-1"}
     process = start_ypsi_run(tmp_path, slack_api, **settings)
     try:
-        wait_for(
-            lambda: process.poll() is not None or any(ref in p["text"] for p in slack_api.posted(CHANNEL))
+        wait_for(  # the re-alert, and the card its reporting process never delivered
+            lambda: (
+                process.poll() is not None or sum(ref in p["text"] for p in slack_api.posted(CHANNEL)) >= 2
+            ),
+            seconds=90,
         )
         assert process.poll() is None, "ypsi run stopped"
         if mode == "socket_mode":
@@ -503,7 +509,9 @@ def test_ypsi_run_sends_due_reminders_and_stops_cleanly_on_sigterm(tmp_path, sla
         code = process.wait(timeout=60)
         socket_mode.close()
     assert code == 0
-    # The re-alert comes first; the repeated urgent re-alerts (one each, whatever the downtime) follow.
-    realerts = [p["text"] for p in slack_api.posted(CHANNEL) if ref in p["text"]]
-    assert realerts[0].startswith("Still waiting for a DSL")
-    assert all(t.startswith("URGENT and still no DSL") for t in realerts[1:])
+    # The re-alert once, the repeated urgent re-alerts (one each, whatever the downtime), and the
+    # card its reporting process never delivered (an outbox row), once.
+    posted = [p["text"] for p in slack_api.posted(CHANNEL) if ref in p["text"]]
+    kinds = ("Still waiting for a DSL", "URGENT YPSI concern", "URGENT and still no DSL")
+    assert all(t.startswith(kinds) for t in posted), posted
+    assert [sum(t.startswith(k) for t in posted) for k in kinds[:2]] == [1, 1], posted

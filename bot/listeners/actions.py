@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.courier import Courier
 from bot.ids import (
     REMINDER_ACTIONS,
     STEP_SEPARATOR,
@@ -42,22 +43,22 @@ ACKNOWLEDGED = "acknowledged"  # the decision the card's Acknowledge records
 DELETION_CHECK_SENT = "Deletion check sent by direct message. Their answers appear here."
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App, ctx: Context, courier: Courier) -> None:
     """Attach the modal's buttons and the DSL's."""
-    app.action(ActionId.BACK)(partial(go_back, ctx))
-    app.action(ActionId.RESUME)(partial(resume, ctx))
-    app.action(ActionId.START_AGAIN)(partial(start_again, ctx))
-    app.action(ActionId.ACKNOWLEDGE)(partial(acknowledge_case, ctx))
-    app.action(ActionId.OPEN_CASE)(partial(open_case, ctx))
-    app.action(DECIDE_ACTIONS)(partial(show_decision, ctx))
-    app.action(ActionId.BACK_TO_CASE)(partial(back_to_case, ctx))
-    app.action(ActionId.REPORT_FROM_HOME)(partial(report_from_home, ctx))
-    app.action(REMINDER_ACTIONS)(partial(answer_reminder, ctx))
-    app.action(ActionId.SEND_DELETION_CHECK)(partial(send_deletion_check, ctx))
+    app.action(ActionId.BACK)(partial(go_back, ctx, courier))
+    app.action(ActionId.RESUME)(partial(resume, ctx, courier))
+    app.action(ActionId.START_AGAIN)(partial(start_again, ctx, courier))
+    app.action(ActionId.ACKNOWLEDGE)(partial(acknowledge_case, ctx, courier))
+    app.action(ActionId.OPEN_CASE)(partial(open_case, ctx, courier))
+    app.action(DECIDE_ACTIONS)(partial(show_decision, ctx, courier))
+    app.action(ActionId.BACK_TO_CASE)(partial(back_to_case, ctx, courier))
+    app.action(ActionId.REPORT_FROM_HOME)(partial(report_from_home, ctx, courier))
+    app.action(REMINDER_ACTIONS)(partial(answer_reminder, ctx, courier))
+    app.action(ActionId.SEND_DELETION_CHECK)(partial(send_deletion_check, ctx, courier))
     app.action(ActionId.DELETION_CHECK_TO)(choose_only)
 
 
-def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def go_back(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Back one step; a stale click (the draft moved on) just shows where the draft is."""
     # Read the payload before the ack: a malformed one then fails before it (answered by the
     # error handler), not just after it, where bolt's ack wait would time out (3 s, then 404).
@@ -71,20 +72,20 @@ def go_back(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> 
         pass  # the draft moved on meanwhile: show where it is
     except ConversationError as exc:  # a sent or someone else's draft: a notice, not an error
         notice = notice_view(error_text(exc))
-        update_view(client, view, lambda: notice)
+        courier.screen(update_view, client, view, lambda: notice, person=user)
         return
-    _show(ctx, client, view, lambda: reports.get(ctx, draft_id, user))
+    _show(ctx, courier, client, view, lambda: reports.get(ctx, draft_id, user))
 
 
-def resume(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def resume(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Carry on with the unfinished draft at its current step."""
     view, user = body["view"], body["user"]["id"]
     draft_id = view["private_metadata"]
     ack()
-    _show(ctx, client, view, lambda: reports.get(ctx, draft_id, user))
+    _show(ctx, courier, client, view, lambda: reports.get(ctx, draft_id, user))
 
 
-def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def start_again(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Discard the unfinished draft and start a new one (a second click resumes the new one)."""
     view, user = body["view"], body["user"]["id"]
     draft_id = view["private_metadata"]
@@ -95,12 +96,14 @@ def start_again(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient)
         draft_id = reports.start(ctx, team, user, restart=not old.finished).id
     except ConversationError as exc:
         notice = notice_view(error_text(exc))
-        update_view(client, view, lambda: notice)
+        courier.screen(update_view, client, view, lambda: notice, person=user)
         return
-    _show(ctx, client, view, lambda: reports.get(ctx, draft_id, user))
+    _show(ctx, courier, client, view, lambda: reports.get(ctx, draft_id, user))
 
 
-def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def acknowledge_case(
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
     """The caller takes the case: card updated in place, reporter told (once: the machine allows it once)."""
     user, _, reference = case_screens.clicked(body)
     ack()
@@ -109,28 +112,28 @@ def acknowledge_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebCl
             ctx, reference, user, ACKNOWLEDGED, {}, replay_key=interaction_key(body)
         )
     except NotAllowedNow:
-        case_screens.tell_privately(client, body, ALREADY_ACKNOWLEDGED)
+        case_screens.tell_privately(courier, client, body, ALREADY_ACKNOWLEDGED)
         return
     except ConversationError as exc:
-        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
     if not outcome.replayed:  # a replayed click: the card and the reporter were told the first time
-        case_screens.after_decision(client, outcome)
+        case_screens.after_decision(courier, outcome)
 
 
-def open_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def open_case(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Open the case modal (card, Home, `/ypsi cases`) for the case's safeguarding team only."""
     user, _, reference = case_screens.clicked(body)
     ack()
     try:
         view = case_screens.case_modal(ctx, reference, user)
     except ConversationError as exc:
-        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    courier.screen(client.views_open, trigger_id=body["trigger_id"], view=view)
 
 
-def show_decision(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def show_decision(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """A decision button in the case modal: its form, or what is missing first."""
     user, action_id, reference = case_screens.clicked(body)
     key = decision_of(action_id)
@@ -138,40 +141,46 @@ def show_decision(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClien
     try:
         view = case_screens.decision_or_not_yet(ctx, reference, user, key)
     except ConversationError as exc:
-        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
-    case_screens.show(client, body, view)
+    case_screens.show(courier, client, body, view)
 
 
-def back_to_case(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def back_to_case(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """From a decision form back to the case, as it is now."""
     user, _, reference = case_screens.clicked(body)
     ack()
     try:
         view = case_screens.case_modal(ctx, reference, user)
     except ConversationError as exc:
-        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
-    case_screens.show(client, body, view)
+    case_screens.show(courier, client, body, view)
 
 
-def report_from_home(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def report_from_home(
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
     """Home's "Report a concern": the same dialogue as `/ypsi report`."""
     user, _, _ = case_screens.clicked(body)
     team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
     ack()
-    client.views_open(trigger_id=body["trigger_id"], view=first_view(ctx, team, user))
+    courier.screen(client.views_open, trigger_id=body["trigger_id"], view=first_view(ctx, team, user))
 
 
-def answer_reminder(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def answer_reminder(
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
     """Any reminder button (see bot/listeners/reminders.py): recorded, then the message updated."""
-    click = reminder_screens.click_of(ctx, client, body)
+    click = reminder_screens.click_of(ctx, courier, client, body)
     action, _ = reminder_action_of(click.action_id)
     ack()
     reminder_screens.answer(click, action)
 
 
-def send_deletion_check(ctx: Context, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def send_deletion_check(
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient
+) -> None:
     """The case modal's "Send deletion check": to the member of staff following the deletion up."""
     user, _, reference = case_screens.clicked(body)
     to = reminder_screens.check_recipient(body)
@@ -184,9 +193,9 @@ def send_deletion_check(ctx: Context, ack: Ack, body: dict[str, Any], client: We
             return
         view = case_screens.case_modal(ctx, reference, user, notice=DELETION_CHECK_SENT)
     except ConversationError as exc:
-        case_screens.tell_privately(client, body, case_screens.refusal(exc))
+        case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
-    case_screens.show(client, body, view)
+    case_screens.show(courier, client, body, view)
 
 
 def choose_only(ack: Ack) -> None:
@@ -195,7 +204,11 @@ def choose_only(ack: Ack) -> None:
 
 
 def _show(
-    ctx: Context, client: WebClient, view: dict[str, Any], load: Callable[[], reports.DraftView]
+    ctx: Context,
+    courier: Courier,
+    client: WebClient,
+    view: dict[str, Any],
+    load: Callable[[], reports.DraftView],
 ) -> None:
     """The modal `view` shows where the draft is now (re-read again if the modal changed meanwhile)."""
 
@@ -205,4 +218,4 @@ def _show(
         except ConversationError as exc:
             return notice_view(error_text(exc))
 
-    update_view(client, view, render)
+    courier.screen(update_view, client, view, render)

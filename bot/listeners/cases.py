@@ -13,9 +13,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.alerts import direct_message, update_card
-from bot.listeners.replies import reply_privately, update_view
-from bot.views.alerts import principal_message
+from bot.courier import Courier
+from bot.listeners.replies import reply_privately, response_url, update_view
 from bot.views.case import case_notice, case_view, decision_view, not_yet_view
 from bot.views.home import home_view
 from bot.views.report import View
@@ -58,20 +57,18 @@ def metadata_of(private_metadata: str) -> tuple[str, str]:
     return reference, key
 
 
-def after_decision(client: WebClient, outcome: casework.DecisionOutcome) -> None:
-    """Update the channel card in place, and tell the reporter when the decision says to."""
+def after_decision(courier: Courier, outcome: casework.DecisionOutcome) -> None:
+    """Deliver what the decision wrote to the outbox: the card updated, the reporter told if due."""
     log.info("decision recorded", extra={"case": outcome.reference, "kind": outcome.decision})
-    update_card(client, outcome.alert)
-    if outcome.tell_reporter:
-        direct_message(client, outcome.reporter_id, {"text": outcome.tell_reporter})
+    courier.send(outcome.messages)
 
 
-def tell_principal(ctx: Context, client: WebClient, reference: str) -> None:
-    """The Principal's direct message for an urgent or aggravated case, once per case."""
+def tell_principal(ctx: Context, courier: Courier, reference: str) -> None:
+    """The Principal's direct message for an urgent or aggravated case, once per case (outbox)."""
     notice = casework.principal_notice(ctx, reference)
     if notice is None:
         return
-    direct_message(client, notice.user_id, principal_message(notice.alert))
+    courier.send([notice.message])
     log.info("principal told", extra={"case": reference})
 
 
@@ -96,15 +93,15 @@ def clicked(body: dict[str, Any]) -> tuple[str, str, str]:
     return user, action["action_id"], action.get("value", "")
 
 
-def tell_privately(client: WebClient, body: dict[str, Any], text: str) -> None:
+def tell_privately(courier: Courier, client: WebClient, body: dict[str, Any], text: str) -> None:
     """A short answer only the person sees, where they clicked: the channel, the modal, or a new modal."""
-    view = _dict(body.get("view"))
-    if _dict(body.get("container")).get("type") == "message" and reply_privately(client, body, text):
-        return
-    if view.get("type") == "modal" and view.get("id"):
-        update_view(client, view, lambda: case_notice(text))
+    user, view = body["user"]["id"], _dict(body.get("view"))
+    if _dict(body.get("container")).get("type") == "message" and response_url(client, body):
+        courier.screen(reply_privately, client, body, text)
+    elif view.get("type") == "modal" and view.get("id"):
+        courier.screen(update_view, client, view, lambda: case_notice(text), person=user)
     else:
-        client.views_open(trigger_id=body["trigger_id"], view=case_notice(text))
+        courier.screen(client.views_open, trigger_id=body["trigger_id"], view=case_notice(text), person=user)
 
 
 def refusal(error: ConversationError) -> str:
@@ -112,13 +109,13 @@ def refusal(error: ConversationError) -> str:
     return error_text(error, CASE_ERROR_TEXT)
 
 
-def show(client: WebClient, body: dict[str, Any], view: View) -> None:
+def show(courier: Courier, client: WebClient, body: dict[str, Any], view: View) -> None:
     """Replace the modal the click came from, or open a new one (from a message or Home)."""
-    current = _dict(body.get("view"))
+    current, person = _dict(body.get("view")), body["user"]["id"]
     if current.get("type") == "modal" and current.get("id"):
-        update_view(client, current, lambda: view)
+        courier.screen(update_view, client, current, lambda: view, person=person)
     else:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        courier.screen(client.views_open, trigger_id=body["trigger_id"], view=view, person=person)
 
 
 def _dict(value: Any) -> dict[str, Any]:

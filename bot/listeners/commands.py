@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.courier import Courier
 from bot.ids import COMMAND, CallbackId
 from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view
@@ -19,24 +20,26 @@ from conversations.context import Context
 from conversations.errors import ConversationError, NotAuthorised
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App, ctx: Context, courier: Courier) -> None:
     """Attach the slash command and the shortcut."""
-    app.command(COMMAND)(partial(ypsi_command, ctx))
-    app.shortcut(CallbackId.REPORT_SHORTCUT)(partial(report_shortcut, ctx))
+    app.command(COMMAND)(partial(ypsi_command, ctx, courier))
+    app.shortcut(CallbackId.REPORT_SHORTCUT)(partial(report_shortcut, ctx, courier))
 
 
-def ypsi_command(ctx: Context, ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+def ypsi_command(
+    ctx: Context, courier: Courier, ack: Ack, command: dict[str, Any], client: WebClient
+) -> None:
     """Route `/ypsi <word>`: every answer is private (an ephemeral ack or a modal)."""
     words = command.get("text", "").strip().split()
     word = words[0].lower() if words else ""
     if word == "cases":
         ack(**open_cases_reply(ctx, command["user_id"]))
     elif word == "case":
-        open_case(ctx, ack, client, command, words[1].upper() if len(words) > 1 else "")
+        open_case(ctx, courier, ack, client, command, words[1].upper() if len(words) > 1 else "")
     elif word == "report":
         trigger_id = command["trigger_id"]  # before the ack: a payload without one fails before it
+        open_report(ctx, courier, client, trigger_id, command["team_id"], command["user_id"])
         ack()
-        open_report(ctx, client, trigger_id, command["team_id"], command["user_id"])
     elif word == "status":
         ack(text=status_text(ctx, command["user_id"]))
     elif word in ("", "help"):
@@ -45,15 +48,25 @@ def ypsi_command(ctx: Context, ack: Ack, command: dict[str, Any], client: WebCli
         ack(text=UNKNOWN)
 
 
-def report_shortcut(ctx: Context, ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+def report_shortcut(
+    ctx: Context, courier: Courier, ack: Ack, shortcut: dict[str, Any], client: WebClient
+) -> None:
     """The global shortcut opens the same dialogue as `/ypsi report`."""
+    user, team = shortcut["user"]["id"], shortcut["team"]["id"]
+    open_report(ctx, courier, client, shortcut["trigger_id"], team, user)
     ack()
-    open_report(ctx, client, shortcut["trigger_id"], shortcut["team"]["id"], shortcut["user"]["id"])
 
 
-def open_report(ctx: Context, client: WebClient, trigger_id: str, team_id: str, user_id: str) -> None:
-    """Open the modal at once (the trigger id expires in about 3 s): resume offer or first step."""
-    client.views_open(trigger_id=trigger_id, view=first_view(ctx, team_id, user_id))
+def open_report(
+    ctx: Context, courier: Courier, client: WebClient, trigger_id: str, team_id: str, user_id: str
+) -> None:
+    """Open the modal at once (the trigger id expires in about 3 s): resume offer or first step.
+
+    The view is read here; `views.open` runs on a delivery worker straight away, in parallel
+    with the ack, so neither waits for the other.
+    """
+    view = first_view(ctx, team_id, user_id)
+    courier.screen(client.views_open, trigger_id=trigger_id, view=view, person=user_id)
 
 
 def open_cases_reply(ctx: Context, user_id: str) -> dict[str, Any]:
@@ -64,7 +77,9 @@ def open_cases_reply(ctx: Context, user_id: str) -> dict[str, Any]:
         return {"text": CASE_REFUSED}
 
 
-def open_case(ctx: Context, ack: Ack, client: WebClient, command: dict[str, Any], reference: str) -> None:
+def open_case(
+    ctx: Context, courier: Courier, ack: Ack, client: WebClient, command: dict[str, Any], reference: str
+) -> None:
     """`/ypsi case REF`: the case modal if the caller may see it, else a short private refusal.
 
     The record is read (and the opening audited) before the ack, so a refusal can be the ack's
@@ -79,8 +94,8 @@ def open_case(ctx: Context, ack: Ack, client: WebClient, command: dict[str, Any]
     except ConversationError as exc:
         ack(text=case_screens.refusal(exc))
         return
+    courier.screen(client.views_open, trigger_id=trigger, view=view, person=command["user_id"])
     ack()
-    client.views_open(trigger_id=trigger, view=view)
 
 
 def status_text(ctx: Context, user_id: str) -> str:

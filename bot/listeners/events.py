@@ -16,6 +16,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts import direct_message
+from bot.courier import Courier
 from bot.ids import SLACK_USER
 from bot.listeners import cases as case_screens
 from bot.views.text import DM_HINT, FILE_REFUSED, FILE_REFUSED_DSL
@@ -26,12 +27,12 @@ from conversations.deliveries import first_delivery
 log = logging.getLogger("ypsi.slack")
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App, ctx: Context, courier: Courier) -> None:
     """Attach the retry filter (for every event) and the message listeners."""
     app.use(partial(once_per_event, ctx))
-    app.event({"type": "message", "subtype": "file_share"})(partial(refuse_file, ctx))
-    app.event("message")(other_message)
-    app.event("app_home_opened")(partial(publish_home, ctx))
+    app.event({"type": "message", "subtype": "file_share"})(partial(refuse_file, ctx, courier))
+    app.event("message")(partial(other_message, courier))
+    app.event("app_home_opened")(partial(publish_home, ctx, courier))
 
 
 def once_per_event(ctx: Context, body: dict[str, Any], next) -> BoltResponse | None:  # type: ignore[no-untyped-def]
@@ -44,21 +45,23 @@ def once_per_event(ctx: Context, body: dict[str, Any], next) -> BoltResponse | N
     return None
 
 
-def refuse_file(ctx: Context, body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+def refuse_file(
+    ctx: Context, courier: Courier, body: dict[str, Any], event: dict[str, Any], client: WebClient
+) -> None:
     """Reply at once (not opened, not kept, delete it, what to do instead), audit, tell the DSLs."""
     user, channel = event.get("user", ""), event.get("channel", "")
     in_dm = event.get("channel_type") == "im"
     if in_dm:
-        client.chat_postMessage(channel=channel, text=FILE_REFUSED)
+        courier.screen(client.chat_postMessage, channel=channel, text=FILE_REFUSED)
     else:
-        client.chat_postEphemeral(channel=channel, user=user, text=FILE_REFUSED)
+        courier.screen(client.chat_postEphemeral, channel=channel, user=user, text=FILE_REFUSED)
     place = refusals.DM if in_dm else refusals.DSL_CHANNEL
     academies = refusals.file_refused(ctx, user, body.get("team_id", ""), place, channel)
     log.info("file refused", extra={"event_id": body.get("event_id"), "kind": place})
     if not in_dm:
         return
     for dsl in sorted({u for a in academies for u in a.dsl_users}):
-        direct_message(client, dsl, {"text": FILE_REFUSED_DSL.format(who=_mention(user))})
+        courier.screen(direct_message, client, dsl, {"text": FILE_REFUSED_DSL.format(who=_mention(user))})
 
 
 def _mention(user: Any) -> str:
@@ -66,15 +69,15 @@ def _mention(user: Any) -> str:
     return f"<@{user}>" if isinstance(user, str) and SLACK_USER.fullmatch(user) else "someone"
 
 
-def other_message(event: dict[str, Any], client: WebClient) -> None:
+def other_message(courier: Courier, event: dict[str, Any], client: WebClient) -> None:
     """A plain message in the bot's DM gets a pointer to /ypsi; everything else is ignored."""
     if event.get("channel_type") == "im" and not event.get("subtype") and event.get("user"):
-        client.chat_postMessage(channel=event["channel"], text=DM_HINT)
+        courier.screen(client.chat_postMessage, channel=event["channel"], text=DM_HINT)
 
 
-def publish_home(ctx: Context, event: dict[str, Any], client: WebClient) -> None:
+def publish_home(ctx: Context, courier: Courier, event: dict[str, Any], client: WebClient) -> None:
     """The Home tab, fresh each time it is opened (nothing is kept between requests)."""
     user = event.get("user")
     if event.get("tab") != "home" or not isinstance(user, str) or not user:
         return
-    client.views_publish(user_id=user, view=case_screens.home_for(ctx, user))
+    courier.screen(client.views_publish, user_id=user, view=case_screens.home_for(ctx, user))

@@ -18,14 +18,14 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts import update_card
+from bot.courier import Courier
 from bot.ids import SLACK_USER, ActionId, BlockId
 from bot.listeners import cases as case_screens
 from bot.listeners.flow import first_view, submitted_values
 from bot.listeners.replay_keys import interaction_key
 from bot.views import reminders as screens
 from bot.views.text import ALREADY_ACKNOWLEDGED
-from conversations import casework, reminder_actions, routing
+from conversations import casework, reminder_actions
 from conversations.calendar import LONDON
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAllowedNow, NotFound
@@ -42,6 +42,7 @@ class Click:
     """A reminder button pressed: by whom, which, and the message it sits on (if a message)."""
 
     ctx: Context
+    courier: Courier
     client: WebClient
     body: dict[str, Any]
     user: str
@@ -53,7 +54,7 @@ class Click:
     blocks: list[dict[str, Any]]
 
 
-def click_of(ctx: Context, client: WebClient, body: dict[str, Any]) -> Click:
+def click_of(ctx: Context, courier: Courier, client: WebClient, body: dict[str, Any]) -> Click:
     """Read the click before the ack (a malformed payload then fails before it)."""
     user, action_id, value = case_screens.clicked(body)
     container = body.get("container") if isinstance(body.get("container"), dict) else {}
@@ -64,6 +65,7 @@ def click_of(ctx: Context, client: WebClient, body: dict[str, Any]) -> Click:
     in_message = container.get("type") == "message" and isinstance(channel, str) and isinstance(ts, str)
     return Click(
         ctx,
+        courier,
         client,
         body,
         user,
@@ -96,9 +98,11 @@ def answer(click: Click, action: str) -> None:
     try:
         handle(click)
     except NotAllowedNow as exc:
-        case_screens.tell_privately(click.client, click.body, str(exc) or case_screens.refusal(exc))
+        case_screens.tell_privately(
+            click.courier, click.client, click.body, str(exc) or case_screens.refusal(exc)
+        )
     except ConversationError as exc:
-        case_screens.tell_privately(click.client, click.body, case_screens.refusal(exc))
+        case_screens.tell_privately(click.courier, click.client, click.body, case_screens.refusal(exc))
 
 
 def _number(value: str) -> int:
@@ -114,11 +118,13 @@ def _record(click: Click, what: str, *, keep_others: bool = False) -> None:
         return
     line = screens.recorded_line(what, click.user, click.ctx.clock())
     blocks = screens.answered(click.blocks, click.action_id, line, keep_others=keep_others)
-    update_message(click.client, click.channel, click.ts, {"text": click.text, "blocks": blocks})
+    click.courier.screen(
+        update_message, click.client, click.channel, click.ts, {"text": click.text, "blocks": blocks}
+    )
 
 
 def update_message(client: WebClient, channel: str, ts: str, message: dict[str, Any]) -> None:
-    """Update a reminder in place; a failure is logged, not raised: the answer is already recorded."""
+    """Update a reminder in place (on a delivery worker); a failure is logged: the answer is recorded."""
     try:
         client.chat_update(channel=channel, ts=ts, **message)
     except SlackApiError as exc:
@@ -131,29 +137,29 @@ def _acknowledge(click: Click) -> None:
             click.ctx, click.value, click.user, ACKNOWLEDGED, {}, replay_key=interaction_key(click.body)
         )
     except NotAllowedNow:
-        case_screens.tell_privately(click.client, click.body, ALREADY_ACKNOWLEDGED)
+        case_screens.tell_privately(click.courier, click.client, click.body, ALREADY_ACKNOWLEDGED)
         return
     if outcome.replayed:
         return
     _record(click, "Acknowledged")
-    case_screens.after_decision(click.client, outcome)
+    case_screens.after_decision(click.courier, outcome)
 
 
 def _open_case(click: Click) -> None:
     view = case_screens.case_modal(click.ctx, click.value, click.user)
-    click.client.views_open(trigger_id=click.body["trigger_id"], view=view)
+    click.courier.screen(click.client.views_open, trigger_id=click.body["trigger_id"], view=view)
 
 
 def _confirm_deletion(click: Click) -> None:
     # The DSL ticks who has confirmed in the decision form, as from the case modal.
     view = case_screens.decision_or_not_yet(click.ctx, click.value, click.user, CONFIRM_FORM)
-    click.client.views_open(trigger_id=click.body["trigger_id"], view=view)
+    click.courier.screen(click.client.views_open, trigger_id=click.body["trigger_id"], view=view)
 
 
 def _extend_deadline(click: Click) -> None:
     casework.decision_form(click.ctx, click.value, click.user, EXTEND_FORM)  # refuses (audited) first
     view = screens.extend_view(click.value, click.channel, click.ts)
-    click.client.views_open(trigger_id=click.body["trigger_id"], view=view)
+    click.courier.screen(click.client.views_open, trigger_id=click.body["trigger_id"], view=view)
 
 
 def _snooze(click: Click) -> None:
@@ -165,8 +171,7 @@ def _deletion_confirmed_for(click: Click) -> None:
     progress = reminder_actions.confirm_deletion_for(click.ctx, _number(click.value), click.user)
     label = screens.clicked_label(click.blocks, click.action_id) or "Deletion confirmed"
     _record(click, label, keep_others=not progress.all_confirmed)
-    if progress.all_confirmed:
-        update_card(click.client, routing.load_alert(click.ctx, progress.reference))
+    click.courier.send(progress.messages)  # the card, once every deletion is confirmed
 
 
 def _not_yet(click: Click) -> None:
@@ -181,7 +186,8 @@ def _resume_report(click: Click) -> None:
     # The person's own open draft, whatever the value says: a draft is only ever its author's.
     body = click.body
     team = body.get("team", {}).get("id") or body["user"].get("team_id", "")
-    click.client.views_open(trigger_id=click.body["trigger_id"], view=first_view(click.ctx, team, click.user))
+    view = first_view(click.ctx, team, click.user)
+    click.courier.screen(click.client.views_open, trigger_id=click.body["trigger_id"], view=view)
 
 
 HANDLERS: dict[ButtonAction, Callable[[Click], None]] = {
@@ -228,20 +234,17 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def status_before(ctx: Context, extension: Extension) -> str:
-    """The case's status before the extension (to tell whether the card must change)."""
-    return routing.load_alert(ctx, extension.reference).status
-
-
 def after_extension(
-    ctx: Context, client: WebClient, user: str, extension: Extension, deadline: date, before: str
+    ctx: Context,
+    courier: Courier,
+    client: WebClient,
+    user: str,
+    extension: Extension,
+    deadline: date,
 ) -> None:
-    """The reminder message says what was recorded; the card follows a change of status."""
+    """The reminder message says what was recorded (the card's update is an outbox row)."""
     log.info("deletion deadline extended", extra={"case": extension.reference})
     if extension.channel and extension.ts:
         line = screens.recorded_line(f"Deadline extended to {deadline:%a %d %b %Y}", user, ctx.clock())
         message = screens.extended_message(extension.reference, line)
-        update_message(client, extension.channel, extension.ts, message)
-    alert = routing.load_alert(ctx, extension.reference)
-    if alert.status != before:
-        update_card(client, alert)
+        courier.screen(update_message, client, extension.channel, extension.ts, message)

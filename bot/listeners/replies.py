@@ -40,14 +40,17 @@ def update_view(client: WebClient, view: dict[str, Any], render: Callable[[], Vi
         client.views_update(view_id=view["id"], view=render())
 
 
-def reply_privately(client: WebClient, body: dict[str, Any], text: str) -> bool:
-    """An ephemeral reply through the interaction's response_url; False when it has none.
-
-    Only a Slack address is used (hooks.slack.com, GovSlack's, or SLACK_API_URL's host): the
-    bot never posts to a host a payload names.
-    """
+def response_url(client: WebClient, body: dict[str, Any]) -> str | None:
+    """The interaction's response_url when it is a Slack address (hooks.slack.com, GovSlack's, or
+    SLACK_API_URL's host), else None: the bot never posts to a host a payload names."""
     url = body.get("response_url")
-    if not isinstance(url, str) or not url.startswith(_slack_hosts(client)):
+    return url if isinstance(url, str) and url.startswith(_slack_hosts(client)) else None
+
+
+def reply_privately(client: WebClient, body: dict[str, Any], text: str) -> bool:
+    """An ephemeral reply through the interaction's response_url; False when it has none."""
+    url = response_url(client, body)
+    if url is None:
         return False
     answer = WebhookClient(url, retry_handlers=retry_handlers()).send(
         text=text, response_type="ephemeral", replace_original=False

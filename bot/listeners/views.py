@@ -1,7 +1,8 @@
 """Modal submissions: each step answered with `response_action` update (next step) or errors,
 and the DSL's decisions (update to the case as it is now, errors, or what is missing first).
 
-Slow work (posting alerts, updating the card, direct messages) happens after the ack.
+Posting alerts, updating the card and direct messages are outbox rows the services wrote with
+the change; the courier delivers them after the listener returns its `response_action`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.alerts import deliver_alert, direct_message
+from bot.alerts import direct_message
+from bot.courier import Courier
 from bot.ids import STEP_SEPARATOR, CallbackId, step_of
 from bot.listeners import cases as case_screens
 from bot.listeners import reminders as reminder_screens
 from bot.listeners.flow import current_view, draft_for, submitted_values
 from bot.listeners.replay_keys import interaction_key
-from bot.views.alerts import teacher_receipt
 from bot.views.case import case_notice
 from bot.views.reminders import extended_text
 from bot.views.report import notice_view, sent_view
@@ -34,17 +35,17 @@ STEP_VIEWS = re.compile("^" + re.escape(CallbackId.STEP + STEP_SEPARATOR))
 DRAFT_VIEWS = re.compile(f"^({re.escape(CallbackId.STEP)}|{re.escape(CallbackId.REVIEW)})")
 
 
-def register(app: App, ctx: Context) -> None:
+def register(app: App, ctx: Context, courier: Courier) -> None:
     """Attach the step, review and close handlers."""
-    app.view_submission(STEP_VIEWS)(partial(answer_step, ctx))
-    app.view_submission(CallbackId.REVIEW)(partial(submit_report, ctx))
-    app.view_closed(DRAFT_VIEWS)(closed)
-    app.view_submission(CallbackId.DECISION)(partial(record_decision, ctx))
-    app.view_submission(CallbackId.EXTEND_DEADLINE)(partial(extend_deadline, ctx))
+    app.view_submission(STEP_VIEWS)(partial(answer_step, ctx, courier))
+    app.view_submission(CallbackId.REVIEW)(partial(submit_report, ctx, courier))
+    app.view_closed(DRAFT_VIEWS)(partial(closed, courier))
+    app.view_submission(CallbackId.DECISION)(partial(record_decision, ctx, courier))
+    app.view_submission(CallbackId.EXTEND_DEADLINE)(partial(extend_deadline, ctx, courier))
 
 
 def answer_step(
-    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
 ) -> None:
     """Save one step's answers and show the next step; alert the DSLs at once on immediate risk."""
     user, draft_id = body["user"]["id"], view["private_metadata"]
@@ -65,14 +66,19 @@ def answer_step(
     ack(response_action="update", view=current_view(ctx, outcome.draft))
     if outcome.urgent_alert is not None:
         log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
-        deliver_alert(ctx, client, outcome.urgent_alert, mention_dsls=True)
-        case_screens.tell_principal(ctx, client, outcome.urgent_alert.reference)
+    courier.send(outcome.messages)
+    if outcome.urgent_alert is not None:
+        case_screens.tell_principal(ctx, courier, outcome.urgent_alert.reference)
 
 
 def submit_report(
-    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
 ) -> None:
-    """Send the report: one case and one alert however often this arrives, then the teacher's DM."""
+    """Send the report: one case and one alert however often this arrives, then the teacher's DM.
+
+    "Sent" is shown exactly when the case exists: the alert and the receipt are outbox rows of
+    the same transaction, delivered after the ack (and by the runner if this process cannot).
+    """
     user, draft_id = body["user"]["id"], view["private_metadata"]
     try:
         sent = reports.submit(ctx, draft_id, user)
@@ -86,14 +92,12 @@ def submit_report(
     if not sent.first_time:
         return
     log.info("report submitted", extra={"case": sent.reference})
-    deliver_alert(ctx, client, sent.alert)
-    case_screens.tell_principal(ctx, client, sent.reference)
-    young_person = ctx.guidance.contacts_for("young_person")
-    direct_message(client, user, teacher_receipt(sent.reference, young_person, sent.call_now))
+    courier.send(sent.messages)
+    case_screens.tell_principal(ctx, courier, sent.reference)
 
 
 def record_decision(
-    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
 ) -> None:
     """Record a DSL decision; the services re-authorise, so forged metadata is refused and audited."""
     user = body["user"]["id"]
@@ -117,18 +121,17 @@ def record_decision(
         ack(response_action="update", view=case_notice(notice))
         return
     ack(response_action="update", view=case_screens.case_modal(ctx, reference, user, notice=notice))
-    case_screens.after_decision(client, outcome)
-    case_screens.tell_principal(ctx, client, reference)
+    case_screens.after_decision(courier, outcome)
+    case_screens.tell_principal(ctx, courier, reference)
 
 
 def extend_deadline(
-    ctx: Context, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
 ) -> None:
     """A reminder's "Extend deadline" modal: errors by field, or the new date and the reminder updated."""
     user = body["user"]["id"]
     try:
         extension = reminder_screens.extension_of(view)
-        before = reminder_screens.status_before(ctx, extension)
         extended = reminder_actions.extend_deadline(
             ctx,
             extension.reference,
@@ -145,15 +148,16 @@ def extend_deadline(
         return
     ack(response_action="update", view=case_notice(extended_text(extended.deadline)))
     if not extended.replayed:
-        reminder_screens.after_extension(ctx, client, user, extension, extended.deadline, before)
+        reminder_screens.after_extension(ctx, courier, client, user, extension, extended.deadline)
+        courier.send(extended.messages)
 
 
-def closed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+def closed(courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     """Closing the modal keeps the draft: say so, and how to carry on (only if there is one)."""
     has_draft = bool(body["view"].get("private_metadata"))
     ack()
     if has_draft:
-        direct_message(client, body["user"]["id"], {"text": DRAFT_KEPT})
+        courier.screen(direct_message, client, body["user"]["id"], {"text": DRAFT_KEPT})
 
 
 def _view_or_notice(ctx: Context, draft_id: str, user: str) -> dict[str, Any]:

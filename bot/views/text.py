@@ -91,6 +91,11 @@ CHANNEL_FALLBACK = (
     "You are getting this by direct message because ypsi-bot cannot post safely in the DSL "
     "channel ({problem}). Please ask your Slack admin to fix it; `ypsi check-config` shows the problem."
 )
+# In the DSL channel when a direct message could not be delivered: never who it was for.
+UNDELIVERED = (
+    "A {what} about {reference} could not be delivered by direct message ({error}). "
+    "Please check the case and follow it up in person."
+)
 
 
 def escape(text: str) -> str:

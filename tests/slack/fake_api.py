@@ -3,8 +3,16 @@
 It records every call (method name and decoded params) and answers the methods the app uses.
 A view or message breaking one of Slack's documented Block Kit limits is refused with
 `invalid_blocks`, as Slack would (and noted in `limit_problems`), so every Slack test checks them.
+`views.update` with a stale `hash` is refused with `hash_conflict`. What the app posts to an
+interaction's `response_url` (`response_url()`) is recorded as a `response_url` call.
 Any other method (files.* included) is recorded and answered `unknown_method`, so a test can
 assert it was never called.
+
+Faults: `fail` answers a method with an error every time; `inject` queues one-shot faults for a
+method's next calls (a timeout, a 429 with Retry-After, a 5xx, an error, a dropped connection, a
+stall or a hang held until released), and `fail_http`, `drop` and `fail_next` are its shorthands;
+`latency` delays every answer. A call that did not succeed is recorded with `ok=False`, and
+`posted` lists only the messages Slack accepted.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,10 +41,59 @@ MESSAGE_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", RESP
 
 @dataclass
 class Call:
-    """One Web API call as the fake server received it."""
+    """One Web API call as the fake server received it; `ok` once it was answered successfully."""
 
     method: str
     params: dict[str, Any]
+    ok: bool = False
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A one-shot fault for `FakeSlackApi.inject`; build one with the class methods."""
+
+    kind: str
+    value: Any = None
+
+    @classmethod
+    def timeout(cls, seconds: float) -> Fault:
+        """Answer only after `seconds` (longer than the client waits)."""
+        return cls("timeout", seconds)
+
+    @classmethod
+    def rate_limited(cls, retry_after: int) -> Fault:
+        """HTTP 429 `ratelimited` with a Retry-After header."""
+        return cls("rate_limited", retry_after)
+
+    @classmethod
+    def server_error(cls, status: int = 503) -> Fault:
+        """An HTTP 5xx with an HTML body, as a load balancer answers."""
+        return cls("server_error", status)
+
+    @classmethod
+    def http(cls, status: int, retry_after: str | None = None) -> Fault:
+        """HTTP `status` with Slack's JSON error body (429 `ratelimited`, else `internal_error`)."""
+        return cls("http", (status, retry_after))
+
+    @classmethod
+    def dropped(cls) -> Fault:
+        """Close the connection without an answer."""
+        return cls("dropped")
+
+    @classmethod
+    def error(cls, name: str) -> Fault:
+        """`{"ok": false, "error": name}` once (e.g. invalid_blocks, user_not_found)."""
+        return cls("error", name)
+
+    @classmethod
+    def stall(cls, release: threading.Event) -> Fault:
+        """Hold the call until `release` is set, then answer it as usual (a slow Slack)."""
+        return cls("stall", release)
+
+    @classmethod
+    def hang(cls, release: threading.Event) -> Fault:
+        """Hold the call until `release` is set, then fail it (its caller was killed meanwhile)."""
+        return cls("hang", release)
 
 
 @dataclass
@@ -56,8 +115,9 @@ class FakeSlackApi:
     names: dict[str, str] = field(default_factory=dict)  # user -> full name users.info gives
     limit_problems: list[tuple[str, list[str]]] = field(default_factory=list)  # calls refused for a limit
     view_hashes: dict[str, str] = field(default_factory=dict)  # view id -> its current hash
-    _http_failures: dict[str, list[tuple[int, str | None]]] = field(default_factory=dict)
-    _next_errors: dict[str, list[str]] = field(default_factory=dict)
+    latency: float = 0.0  # seconds before every answer (a slow Slack)
+    faults: dict[tuple[str, str | None], deque[Fault]] = field(default_factory=dict)
+    stalled: threading.Event = field(default_factory=threading.Event)  # set when a stall begins
     _calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -92,11 +152,11 @@ class FakeSlackApi:
         return [c.method for c in self.calls()]
 
     def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """chat.postMessage params, optionally only those to one channel (DMs are D + user id)."""
+        """Messages Slack accepted (chat.postMessage params), optionally to one channel (DMs: D + user)."""
         return [
             c.params
             for c in self.calls("chat.postMessage")
-            if channel is None or c.params["channel"] == channel
+            if c.ok and (channel is None or c.params["channel"] == channel)
         ]
 
     def set_channel(self, channel: str, *, is_private: bool = True, is_member: bool = True) -> None:
@@ -107,47 +167,63 @@ class FakeSlackApi:
         """Answer `method` (only for `channel`, when given) with `{"ok": false, "error": error}`."""
         self.failures[(method, channel)] = error
 
+    def inject(self, method: str, *faults: Fault, channel: str | None = None) -> None:
+        """Apply `faults` to the next calls of `method` (only to `channel` when given), one each."""
+        with self._lock:
+            self.faults.setdefault((method, channel), deque()).extend(faults)
+
     def fail_http(self, method: str, status: int, *, times: int = 1, retry_after: str | None = None) -> None:
         """Answer the next `times` calls of `method` with HTTP `status` (429 with Retry-After, 5xx)."""
-        self._http_failures.setdefault(method, []).extend([(status, retry_after)] * times)
+        self.inject(method, *[Fault.http(status, retry_after)] * times)
 
     def drop(self, method: str, *, times: int = 1) -> None:
         """Close the connection of the next `times` calls of `method` without an answer."""
-        self._http_failures.setdefault(method, []).extend([(DROPPED, None)] * times)
+        self.inject(method, *[Fault.dropped()] * times)
 
     def fail_next(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next `times` calls of `method` with `{"ok": false, "error": error}`."""
-        self._next_errors.setdefault(method, []).extend([error] * times)
+        self.inject(method, *[Fault.error(error)] * times)
 
     def touch_view(self, view_id: str) -> None:
         """Something else changed the view (another click, another update): its hash moves on."""
         with self._lock:
             self.view_hashes[view_id] = f"h{next(self._counter)}"
 
-    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
-        """HTTP status, headers and JSON body for one call (recorded whatever the answer)."""
+    def show(self, view_id: str, view: dict[str, Any]) -> str:
+        """Show `view` as `view_id` (opened or updated), with a new hash as Slack gives; returns it."""
         with self._lock:
-            failures = self._http_failures.get(method)
-            failure = failures.pop(0) if failures else None
-        if failure is None:
-            return 200, {}, self.record(method, params)
-        with self._lock:
-            self._calls.append(Call(method, params))
-        status, retry_after = failure
-        error = "ratelimited" if status == 429 else "internal_error"
-        return status, ({"Retry-After": retry_after} if retry_after else {}), {"ok": False, "error": error}
+            self.views[view_id] = view
+            self.view_hashes[view_id] = f"h{next(self._counter)}"
+            return self.view_hashes[view_id]
 
-    def record(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def record(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        """Record one call and answer it: (HTTP status, headers, body)."""
+        call = Call(method, params)
         with self._lock:
-            self._calls.append(Call(method, params))
+            self._calls.append(call)
             number = next(self._counter)
-            errors = self._next_errors.get(method)
-            once = errors.pop(0) if errors else None
-        if once:
-            return {"ok": False, "error": once}
-        conflict = self._hash_conflict(method, params)
-        if conflict:
-            return conflict
+            fault = self._next_fault(method, params.get("channel"))
+        if self.latency:
+            time.sleep(self.latency)
+        if fault is not None and fault.kind == "stall":
+            self.stalled.set()
+            fault.value.wait(timeout=120)
+        elif fault is not None:
+            return self._fault(fault)
+        body = self._refusal(method, params)
+        if body is None:
+            answer = getattr(self, "_" + method.replace(".", "_"), None)
+            body = answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
+        call.ok = bool(body.get("ok"))
+        return 200, {}, body
+
+    def _refusal(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Slack's refusal of a call (a stale hash, a set failure, a broken limit), or None."""
+        if method == "views.update" and params.get("hash"):
+            with self._lock:
+                current = self.view_hashes.get(params.get("view_id", ""))
+            if current is not None and params["hash"] != current:
+                return {"ok": False, "error": "hash_conflict"}
         error = self.failures.get((method, params.get("channel"))) or self.failures.get((method, None))
         if error:
             return {"ok": False, "error": error}
@@ -156,30 +232,43 @@ class FakeSlackApi:
             with self._lock:
                 self.limit_problems.append((method, broken))
             return {"ok": False, "error": "invalid_blocks", "response_metadata": {"messages": broken}}
-        answer = getattr(self, "_" + method.replace(".", "_"), None)
-        return answer(params, number) if answer else {"ok": False, "error": "unknown_method"}
+        return None
+
+    def _next_fault(self, method: str, channel: Any) -> Fault | None:
+        for key in ((method, channel), (method, None)):
+            queue = self.faults.get(key)
+            if queue:
+                return queue.popleft()
+        return None
+
+    def _fault(self, fault: Fault) -> tuple[int, dict[str, str], Any]:
+        if fault.kind == "timeout":
+            time.sleep(fault.value)
+            return 200, {}, {"ok": False, "error": "answered_too_late"}
+        if fault.kind == "hang":
+            self.stalled.set()
+            fault.value.wait(timeout=120)
+            return 200, {}, {"ok": False, "error": "answered_too_late"}
+        if fault.kind == "rate_limited":
+            return 429, {"Retry-After": str(fault.value)}, {"ok": False, "error": "ratelimited"}
+        if fault.kind == "http":
+            status, retry_after = fault.value
+            error = "ratelimited" if status == 429 else "internal_error"
+            return (
+                status,
+                ({"Retry-After": retry_after} if retry_after else {}),
+                {"ok": False, "error": error},
+            )
+        if fault.kind == "dropped":
+            return DROPPED, {}, ""
+        if fault.kind == "server_error":
+            return fault.value, {"Content-Type": "text/html"}, "<html>Service Unavailable</html>"
+        return 200, {}, {"ok": False, "error": fault.value}
 
     # --- the methods the app may call ------------------------------------------------------
 
     def _auth_test(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "ypsi-bot"}
-
-    def _hash_conflict(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        """views.update with a `hash` older than the view's: refused, as Slack does."""
-        if method != "views.update" or not params.get("hash"):
-            return None
-        with self._lock:
-            current = self.view_hashes.get(params.get("view_id", ""))
-        if current is not None and params["hash"] != current:
-            return {"ok": False, "error": "hash_conflict"}
-        return None
-
-    def show(self, view_id: str, view: dict[str, Any]) -> str:
-        """Show `view` as `view_id` (opened or updated), with a new hash as Slack gives; returns it."""
-        with self._lock:
-            self.views[view_id] = view
-            self.view_hashes[view_id] = f"h{next(self._counter)}"
-            return self.view_hashes[view_id]
 
     def _views_open(self, params: dict[str, Any], n: int) -> dict[str, Any]:
         view_id = f"V{n:09d}"
@@ -270,18 +359,20 @@ def _handler(api: FakeSlackApi) -> type[BaseHTTPRequestHandler]:
             method = path.rsplit("/", 1)[-1]
             if path.startswith(RESPONSE_PATH):  # recorded with the name the response_url was made for
                 method, params["response_url_for"] = RESPONSE_URL, path[len(RESPONSE_PATH) :]
-            status, headers, answer = api.answer(method, params)
+            status, headers, answer = api.record(method, params)
             if status == DROPPED:
                 self.close_connection = True
                 return
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            data = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
+            try:
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                return  # the client gave up (timed out, or its process was killed)
 
         do_GET = do_POST = _serve  # noqa: N815
 

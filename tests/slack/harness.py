@@ -1,7 +1,8 @@
 """Drive the real bolt app over real HTTP with signed Slack payloads, against the fake Web API.
 
 `SlackHarness` serves the app (bot.http_server.http_server) on 127.0.0.1 port 0 and waits, after each
-request, for every listener thread bolt started to finish, so assertions never need a sleep.
+request, for every listener thread bolt started and every delivery the courier was handed
+(outbox rows, screen calls) to finish, so assertions never need a sleep.
 It follows each person's open modal the way Slack would (views.open, views.update, and
 `response_action: update` acks), so a test can answer the modal it is shown.
 """
@@ -24,6 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.courier import Courier, delivery_client
 from bot.http_server import PATH, Limits, http_server
 from bot.ids import COMMAND, CallbackId
 from conversations.context import Context
@@ -99,22 +101,31 @@ class SlackHarness:
 
     def _start(self) -> None:
         self.executor = DrainingExecutor()
+        self.courier = Courier(self.ctx, delivery_client(self.settings))
         options = (
             {}
             if self.process_before_response is None
             else {"process_before_response": self.process_before_response}
         )
-        self.app = create_app(self.ctx, self.settings, listener_executor=self.executor, **options)
+        self.app = create_app(
+            self.ctx, self.settings, courier=self.courier, listener_executor=self.executor, **options
+        )
         self.server = http_server(self.app, "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"
 
     def stop(self) -> None:
         """Stop serving and wait for listeners."""
-        self.executor.drain()
+        self.drain()
         self.server.shutdown()
         self.server.server_close()
         self.executor.shutdown()
+        self.courier.close()
+
+    def drain(self) -> None:
+        """Wait for listeners and for every delivery they handed to the courier."""
+        self.executor.drain()
+        self.courier.drain()
 
     def restart(self) -> None:
         """Simulate a redeploy: a new app object and server, same database, nothing else kept."""
@@ -154,7 +165,7 @@ class SlackHarness:
             if len(body.encode()) < Limits().max_body:
                 raise
             response = Response(413, f"refused unread ({error.reason.__class__.__name__})")
-        self.executor.drain()
+        self.drain()
         return response
 
     def interact(self, payload: dict[str, Any]) -> Response:
