@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from bot.bootstrap import build_context, configured, database_status, keyring_for, keys_in_use
@@ -269,29 +270,48 @@ def case_export(settings: Settings, args: argparse.Namespace) -> int:
 
         ctx = replace(ctx, directory=slack_directory(web_client(settings), ctx))
     reference = args.reference.upper()
+    actor = f"cli:{getpass.getuser()}"[:32]
+    _writable(args.out)
     if args.format == "pdf" and args.out is None:
         print("ypsi: a PDF is not for the screen: add --out FILE.pdf", file=sys.stderr)
         return 2
     try:
-        record = export_case(ctx, reference, f"cli:{getpass.getuser()}"[:32], args.format, args.person)
+        export_case(ctx, reference, actor, args.format, args.person, deliver=partial(_write_record, args.out))
     except NotFound:
         print(f"ypsi: no case {reference}: check the reference", file=sys.stderr)
         return 1
     except InvalidAnswer as exc:
         print(f"ypsi: --person {args.person}: {exc.errors['person']}", file=sys.stderr)
         return 1
-    data = record.encode() if isinstance(record, str) else record
-    if args.out is None:
+    if args.out is not None:
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _writable(out: Path | None) -> None:
+    """Refuse, before anything is rendered or audited, an --out that cannot be written."""
+    if out is None:
+        return
+    if out.is_dir():
+        raise ConfigError(f"--out {out} is a folder: name a file in it, e.g. {out / 'record.pdf'}")
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist or cannot be written")
+
+
+def _write_record(out: Path | None, content: str | bytes) -> None:
+    data = content.encode() if isinstance(content, str) else content
+    if out is None:
         sys.stdout.buffer.write(data)
-        return 0
+        return
     # The record is special category data: the file is created readable by its owner only, and
     # an existing file is made so too (O_CREAT's mode applies only to a new file).
-    descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write it ({exc.strerror})") from None
     os.fchmod(descriptor, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
-    print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
 
 
 def check_config(settings: Settings, args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from conversations.routing import STATUS_LABELS, Alert, alert_for
 from state_machines import case as lifecycle
 
 REMINDER_SENT = "reminder_sent"
+EXPORTED = "case_exported"
 GUARDED = {row["trigger"] for row in lifecycle.TRANSITIONS if row.get("conditions")}
 # Contacts the case modal shows (by audience, `for` in guidance.toml and academies.toml).
 CASE_CONTACTS = "case"
@@ -227,26 +228,31 @@ def case_detail(ctx: Context, reference: str, user_id: str) -> CaseDetail:
     return _named(ctx, detail)
 
 
-def export_detail(
-    ctx: Context, reference: str, actor_id: str, fmt: str, *, one_young_person: bool = False
-) -> CaseDetail:
-    """The full case for the safeguarding file (the CLI: the operator is trusted), audited.
-
-    A record for one young person is audited as such (never with whom: that is pupil detail).
-    """
-    with ctx.db.unit_of_work() as uow:
+def export_detail(ctx: Context, reference: str, actor_id: str) -> CaseDetail:
+    """The full case for the safeguarding file (the CLI: the operator is trusted), ending with the
+    export itself, which `record_export` audits once the record is written."""
+    with ctx.db.unit_of_work(read_only=True) as uow:
         case = find_case(uow.session, reference)
+        detail = _detail(ctx, uow.session, case)
+    exporting = TimelineEntry(
+        ctx.clock(), actor_id, EXPORTED, load_decisions().action_label(EXPORTED), None, None, None
+    )
+    return _named(ctx, replace(detail, timeline=(*detail.timeline, exporting)))
+
+
+def record_export(ctx: Context, reference: str, actor_id: str, fmt: str, *, one_young_person: bool) -> None:
+    """Audit an export of the case's record, written (a record for one young person is audited as
+    such, never with whom: that is pupil detail)."""
+    with ctx.db.unit_of_work() as uow:
         audit.record(
             uow.session,
-            action="case_exported",
+            action=EXPORTED,
             actor_id=actor_id,
             at=ctx.clock(),
-            case=case,
+            case=find_case(uow.session, reference),
             details={"format": fmt, **({"one_young_person": True} if one_young_person else {})},
         )
-        detail = _detail(ctx, uow.session, case)
         uow.commit()
-    return _named(ctx, detail)
 
 
 def _named(ctx: Context, d: CaseDetail) -> CaseDetail:

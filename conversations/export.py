@@ -69,23 +69,35 @@ Who = Callable[[str], str]
 
 
 def export_case(
-    ctx: Context, reference: str, actor_id: str, fmt: str = "md", person: str = ""
+    ctx: Context,
+    reference: str,
+    actor_id: str,
+    fmt: str = "md",
+    person: str = "",
+    *,
+    deliver: Callable[[str | bytes], None] | None = None,
 ) -> str | bytes:
-    """The case's record in `fmt` (md, html: text; pdf: bytes); the export is itself an audit event.
+    """The case's record in `fmt` (md, html: text; pdf: bytes); the export is itself an audit event,
+    recorded only once the record is rendered and `deliver`ed (e.g. written to its file).
 
     With `person` (a young person's initials or pseudonym as recorded), the record is that young
     person's: every other young person is shown as "Young person 2", "Young person 3", ...
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
-    detail = casework.export_detail(ctx, reference, actor_id, fmt, one_young_person=bool(person))
+    detail = casework.export_detail(ctx, reference, actor_id)
     blocks = record(ctx, detail, _chain_note(ctx, reference))
     if person:
         blocks = pseudonymised(blocks, person, young_people(detail))
     if fmt == "md":
-        return to_markdown(blocks)
-    page = to_html(blocks, f"Safeguarding record {reference}", detail.academy_name)
-    return page if fmt == "html" else to_pdf(page)
+        content: str | bytes = to_markdown(blocks)
+    else:
+        page = to_html(blocks, f"Safeguarding record {reference}", detail.academy_name)
+        content = page if fmt == "html" else to_pdf(page)
+    if deliver is not None:
+        deliver(content)
+    casework.record_export(ctx, reference, actor_id, fmt, one_young_person=bool(person))
+    return content
 
 
 def record(ctx: Context, d: CaseDetail, chain: str) -> list[Block]:

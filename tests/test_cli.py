@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,15 @@ def test_diagram_is_current(tmp_path):
         "closed --> reopened: reopen" in written
         and "risk --> risk_actions: answer [immediate_risk]" in written
     )
+
+
+@pytest.mark.parametrize("out", ["no/such/folder/record.md", "."])
+def test_an_unwritable_export_is_one_line_and_audits_nothing(tmp_path, out):
+    assert ypsi(["console"], tmp_path, FIRST_HALF + SECOND_HALF + "quit\n").returncode == 0
+    refused = ypsi(["case", "export", "YPSI-2026-0001", "--out", out], tmp_path)
+    _one_line_error(refused, "--out")
+    written = ypsi(["case", "export", "YPSI-2026-0001", "--out", "record.md"], tmp_path)
+    assert written.returncode == 0 and (tmp_path / "record.md").stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(tmp_path / "ypsi.db") as db:
+        [(exports,)] = db.execute("SELECT count(*) FROM audit_events WHERE action = 'case_exported'")
+    assert exports == 1, "only the export that was written is audited"

@@ -8,10 +8,10 @@ import json
 from datetime import UTC, datetime
 
 from bot.ids import ActionId, CallbackId, decide_action, step_callback
-from bot.views.alerts import IN_HOURS, OUT_OF_HOURS
+from bot.views.alerts import IN_HOURS
 from bot.views.case import STAFF_SAW_IMAGE
 from bot.views.report import contact_lines
-from bot.views.text import FILE_REFUSED, FILE_REFUSED_DSL
+from bot.views.text import FILE_REFUSED, FILE_REFUSED_DSL, OUT_OF_HOURS
 from conversations import routing
 from conversations.policy import Contact
 from tests.answers import CASE_A, CASE_C
