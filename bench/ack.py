@@ -13,7 +13,7 @@ import time
 
 from bench.clients import BareHarness
 from bench.common import Row, Target, context, ms, people, percentile, slack_api
-from bot.app import PROCESS_BEFORE_RESPONSE
+from bot.slack.app import PROCESS_BEFORE_RESPONSE
 from tests.slack.harness import SlackHarness
 
 NAME = "1 ack"

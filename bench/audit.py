@@ -22,10 +22,11 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from bench.common import Row, context, ms, on_each_database
-from conversations import audit, casework
+from conversations.casefile import casework
+from conversations.casefile.decisions import load_decisions
 from conversations.context import Context
-from conversations.decisions import load_decisions
-from conversations.models import AuditEvent, Case
+from conversations.protection import audit
+from conversations.storage.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.reminder_setup import report
 

@@ -3,7 +3,7 @@
 The bare app does the least a modal wizard can: `/ypsi report` acks and opens a static modal,
 each of the same number of steps answers `response_action: update` with the next static view,
 and the last one posts one static message after the ack. It runs behind the same HTTP server
-(bot.http_server.http_server) and the same harness, so only the app's own work differs.
+(bot.slack.http_server.http_server) and the same harness, so only the app's own work differs.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.app import web_client
-from bot.courier import Courier, delivery_client
-from bot.http_server import PATH, http_server
-from bot.ids import COMMAND, CallbackId
+from bot.slack.app import web_client
+from bot.slack.courier import Courier, delivery_client
+from bot.slack.http_server import PATH, http_server
+from bot.slack.ids import COMMAND, CallbackId
 from tests.slack.dialogue import STEPS, walk_to_review
 from tests.slack.harness import DrainingExecutor, SlackHarness
 

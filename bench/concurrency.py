@@ -24,10 +24,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.common import DATABASES, Row, Skip, Target, context, slack_api
-from bot.ids import ActionId
-from bot.views.case import decision_view
-from conversations import audit, casework, reports
-from conversations.models import AuditEvent, Case
+from bot.slack.ids import ActionId
+from bot.slack.views.case import decision_view
+from conversations.casefile import casework
+from conversations.dialogue import reports
+from conversations.protection import audit
+from conversations.storage.models import AuditEvent, Case
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.fake_api import dm_channel

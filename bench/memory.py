@@ -28,9 +28,9 @@ from sqlalchemy import insert, select
 
 from bench.clients import full_report
 from bench.common import NOW, Row, Target, TimedSlackApi, academies, context, people, slack_api
-from conversations import reports
-from conversations.models import Case, Draft, Reminder
-from conversations.runner import Runner
+from conversations.dialogue import reports
+from conversations.scheduling.runner import Runner
+from conversations.storage.models import Case, Draft, Reminder
 from tests.answers import CASE_A, complete
 from tests.conftest import TEAM, FakeClock, make_context
 from tests.reminder_setup import Outbox

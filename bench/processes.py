@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Connection, func, select, text
 
 from bench.common import Row, Skip, Target, context
-from conversations.models import Reminder
+from conversations.storage.models import Reminder
 from tests.reminder_setup import london
 from tests.test_reminders_processes import REMINDERS, _seed
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bench.common import Row, Target, context, ms, people, slack_api
-from bot.ids import COMMAND
+from bot.slack.ids import COMMAND
 from tests.slack.fake_api import TEAM
 from tests.slack.harness import SIGNING_SECRET, SlackHarness
 

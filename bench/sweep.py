@@ -20,8 +20,8 @@ from sqlalchemy import event, insert, update
 
 from bench.common import Row, Target, context, ms, on_each_database
 from conversations.context import Context
-from conversations.models import Case, Reminder
-from conversations.runner import claim
+from conversations.scheduling.runner import claim
+from conversations.storage.models import Case, Reminder
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 
 NAME = "4 sweep"

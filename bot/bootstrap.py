@@ -13,14 +13,15 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.logs import configure_logging
-from conversations import keys, reminders
 from conversations.academies import DEMO, Academies, load_academies
 from conversations.context import Context, system_clock
-from conversations.crypto import SETTING, Keyring, new_key
-from conversations.db import Database, pending_migrations, upgrade
 from conversations.directory import FileDirectory
 from conversations.errors import ConfigError
-from conversations.policy import load_guidance
+from conversations.guidance.policy import load_guidance
+from conversations.protection import keys
+from conversations.protection.crypto import SETTING, Keyring, new_key
+from conversations.scheduling import reminders
+from conversations.storage.db import Database, pending_migrations, upgrade
 
 PRACTICE_KEY_FILE = Path("ypsi.key")
 T = TypeVar("T")

@@ -20,17 +20,18 @@ from pathlib import Path
 
 from bot.bootstrap import build_context, configured, database_status, keyring_for, keys_in_use
 from bot.config import Settings, load_settings
-from bot.console import Console
-from bot.practice_clock import SimulatedClock, render
-from conversations import audit, keys, outbox, retention
-from conversations import reminders as reminder_rules
+from bot.console.practice_clock import SimulatedClock, render
+from bot.console.terminal import Console
 from conversations.academies import Academies
-from conversations.calendar import LONDON
-from conversations.crypto import SETTING, Keyring, new_key, unused_id
+from conversations.casefile.export import FORMATS, export_case
+from conversations.delivery import outbox
 from conversations.errors import ConfigError, InvalidAnswer, NotFound
-from conversations.export import FORMATS, export_case
-from conversations.reminder_messages import ReminderMessage
-from conversations.runner import Runner
+from conversations.protection import audit, keys, retention
+from conversations.protection.crypto import SETTING, Keyring, new_key, unused_id
+from conversations.scheduling import reminders as reminder_rules
+from conversations.scheduling.calendar import LONDON
+from conversations.scheduling.reminder_messages import ReminderMessage
+from conversations.scheduling.runner import Runner
 from state_machines import case, report
 
 DIAGRAM_FILE = Path("docs/state-machines.md")
@@ -109,7 +110,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.slack_enabled:
         print("No SLACK_BOT_TOKEN set: starting the offline practice console.", file=sys.stderr)
         return console(settings, args)
-    from bot.server import serve
+    from bot.slack.server import serve
 
     return serve(settings)
 
@@ -127,9 +128,9 @@ def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     ctx = build_context(settings, practice=not settings.slack_enabled)
     sender = None
     if settings.slack_enabled:
-        from bot.app import web_client
-        from bot.courier import Courier, delivery_client
-        from bot.reminder_posts import slack_deliverer
+        from bot.slack.app import web_client
+        from bot.slack.courier import Courier, delivery_client
+        from bot.slack.reminder_posts import slack_deliverer
 
         deliver = slack_deliverer(web_client(settings))
         sender = Courier(ctx, delivery_client(settings))  # reminders and the outbox, per recipient
@@ -265,8 +266,8 @@ def case_export(settings: Settings, args: argparse.Namespace) -> int:
     """Write one case's record; the export is audited with the operating-system user as actor."""
     ctx = build_context(settings, practice=not settings.slack_enabled)
     if settings.slack_enabled:
-        from bot.app import web_client
-        from bot.directory import slack_directory
+        from bot.slack.app import web_client
+        from bot.slack.directory import slack_directory
 
         ctx = replace(ctx, directory=slack_directory(web_client(settings), ctx))
     reference = args.reference.upper()
@@ -334,8 +335,8 @@ def check_config(settings: Settings, args: argparse.Namespace) -> int:
 
 def check_slack_channels(academies: Academies, settings: Settings) -> int:
     """Ask Slack whether each DSL channel is private with ypsi-bot in it; 1 if any is not."""
-    from bot.alerts import channel_problems
-    from bot.app import web_client
+    from bot.slack.alerts import channel_problems
+    from bot.slack.app import web_client
 
     try:
         problems = channel_problems(academies, web_client(settings))

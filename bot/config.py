@@ -15,7 +15,7 @@ from dotenv import load_dotenv
 from dotenv.parser import parse_stream
 
 from conversations.errors import ConfigError
-from conversations.retention import DEFAULT_FILE as DEFAULT_RETENTION_FILE
+from conversations.protection.retention import DEFAULT_FILE as DEFAULT_RETENTION_FILE
 
 DEFAULT_DATABASE_URL = "sqlite:///ypsi.db"
 DEFAULT_ACADEMIES_FILE = "academies.toml"

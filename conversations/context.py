@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from conversations.academies import Academies
-from conversations.db import Database
 from conversations.directory import Directory, NoDirectory
-from conversations.policy import Guidance
+from conversations.guidance.policy import Guidance
+from conversations.storage.db import Database
 
 
 def system_clock() -> datetime:

@@ -21,9 +21,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from conversations.academies import USER_ID, Academies, Academy
-from conversations.crypto import DecryptionError
-from conversations.db import Database
-from conversations.models import PersonName
+from conversations.protection.crypto import DecryptionError
+from conversations.storage.db import Database
+from conversations.storage.models import PersonName
 
 # Names change rarely (marriage, a corrected spelling): a day old is fresh enough for a record,
 # and a person's new name shows the next day without anyone clearing anything.

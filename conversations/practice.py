@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conversations.db import Database, insert_unless_present
-from conversations.models import PracticeClock
+from conversations.storage.db import Database, insert_unless_present
+from conversations.storage.models import PracticeClock
 
 ROW = 1
 

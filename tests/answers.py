@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations import reports
 from conversations.context import Context
+from conversations.dialogue import reports
 
 BASE: dict[str, dict[str, Any]] = {
     "safety": {"understood": "yes"},

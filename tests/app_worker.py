@@ -10,8 +10,8 @@ import signal
 import sys
 from datetime import datetime
 
-from bot.app import create_app
-from bot.server import http_server
+from bot.slack.app import create_app
+from bot.slack.server import http_server
 from conversations.academies import Academies
 from tests.conftest import OAKFIELD, RIVERSIDE, FakeClock, make_context
 from tests.slack.served import settings

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, text
 
 from conversations.academies import Academies, Academy
 from conversations.context import Context
-from conversations.crypto import Keyring
-from conversations.db import Database, upgrade
-from conversations.policy import load_guidance
+from conversations.guidance.policy import load_guidance
+from conversations.protection.crypto import Keyring
+from conversations.storage.db import Database, upgrade
 
 PG_URL = os.environ.get("YPSI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from conversations import casework, export
 from conversations.academies import Academies
+from conversations.casefile import casework, export
 from conversations.context import Context
 from conversations.directory import FileDirectory
 from tests.answers import CASE_A

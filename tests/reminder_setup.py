@@ -7,12 +7,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from conversations import cases, casework, reports
-from conversations.calendar import LONDON
+from conversations.casefile import cases, casework
 from conversations.context import Context
-from conversations.models import Case, Deletion, Reminder
-from conversations.reminder_messages import ReminderMessage
-from conversations.runner import Runner
+from conversations.dialogue import reports
+from conversations.scheduling.calendar import LONDON
+from conversations.scheduling.reminder_messages import ReminderMessage
+from conversations.scheduling.runner import Runner
+from conversations.storage.models import Case, Deletion, Reminder
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 

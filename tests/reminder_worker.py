@@ -12,7 +12,7 @@ import sys
 from datetime import datetime
 
 from conversations.academies import Academies
-from conversations.runner import Runner
+from conversations.scheduling.runner import Runner
 from tests.conftest import OAKFIELD, RIVERSIDE, FakeClock, make_context
 
 

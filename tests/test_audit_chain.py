@@ -12,11 +12,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Text, func, select, text, type_coerce
 
-from conversations import audit, casework, keys, reminder_actions, retention
-from conversations.crypto import Keyring
-from conversations.db import MIGRATIONS, Database, upgrade
-from conversations.decisions import load_decisions
-from conversations.models import AuditCheckpoint, AuditEvent, Case
+from conversations.casefile import casework
+from conversations.casefile.decisions import load_decisions
+from conversations.protection import audit, keys, retention
+from conversations.protection.crypto import Keyring
+from conversations.scheduling import reminder_actions
+from conversations.storage.db import MIGRATIONS, Database, upgrade
+from conversations.storage.models import AuditCheckpoint, AuditEvent, Case
 from tests.conftest import OAKFIELD, TEST_KEYRING, make_context
 from tests.reminder_setup import london, report, request_deletion, runner
 from tests.test_audit_cli import _verify

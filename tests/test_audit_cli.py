@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from conversations import cases, reports
-from conversations.models import AuditEvent
+from conversations.casefile import cases
+from conversations.dialogue import reports
+from conversations.storage.models import AuditEvent
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM, TEST_KEYRING
 from tests.test_cli import ypsi

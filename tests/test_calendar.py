@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from conversations.calendar import LONDON, SchoolCalendar, is_bank_holiday
+from conversations.scheduling.calendar import LONDON, SchoolCalendar, is_bank_holiday
 
 CAL = SchoolCalendar(quiet_until=time(8), quiet_from=time(18), morning=time(8, 30))
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from conversations import audit, casework, reports
-from conversations.decisions import DECISIONS_FILE, EFFECTS, load_decisions
+from conversations.casefile import casework
+from conversations.casefile.decisions import DECISIONS_FILE, EFFECTS, load_decisions
+from conversations.dialogue import reports
 from conversations.errors import ConfigError, InvalidAnswer, NotAllowedNow, NotAuthorised, NotFound
-from conversations.models import AuditEvent, Case, Deletion
+from conversations.protection import audit
+from conversations.storage.models import AuditEvent, Case, Deletion
 from tests.answers import CASE_A, CASE_C, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM
 

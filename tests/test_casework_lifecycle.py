@@ -11,10 +11,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from conversations import casework, reports
 from conversations.academies import Academies
+from conversations.casefile import casework
+from conversations.dialogue import reports
 from conversations.errors import InvalidAnswer, NotAllowedNow
-from conversations.models import Case, Deletion
+from conversations.storage.models import Case, Deletion
 from tests.answers import CASE_A, CASE_C, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM, make_context
 from tests.reminder_setup import london, pending_due, rows, runner

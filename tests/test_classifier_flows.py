@@ -11,9 +11,10 @@ import uuid
 
 from sqlalchemy import select
 
-from bot.ids import ActionId, CallbackId, step_callback
-from conversations import casework, reports, routing
-from conversations.models import Case, Draft
+from bot.slack.ids import ActionId, CallbackId, step_callback
+from conversations.casefile import casework
+from conversations.dialogue import reports, routing
+from conversations.storage.models import Case, Draft
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.dialogue import ANSWERS, STEPS, walk_to_review

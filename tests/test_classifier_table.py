@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from conversations.policy import load_guidance
-from conversations.questions import validate
+from conversations.guidance.policy import load_guidance
+from conversations.guidance.questions import validate
 from tests.answers import CASE_A, CASE_B, CASE_C
 
 GUIDANCE = load_guidance()

@@ -12,11 +12,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, CallbackId
-from bot.listeners.flow import current_view
-from bot.views.case import decision_view
-from conversations import audit, casework, reports
-from conversations.models import AuditEvent, Case
+from bot.slack.ids import ActionId, CallbackId
+from bot.slack.listeners.flow import current_view
+from bot.slack.views.case import decision_view
+from conversations.casefile import casework
+from conversations.dialogue import reports
+from conversations.protection import audit
+from conversations.storage.models import AuditEvent, Case
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.fake_api import dm_channel

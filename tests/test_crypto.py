@@ -16,11 +16,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, text
 
-from conversations import audit, keys, reports
-from conversations.crypto import SETTING, DecryptionError, Keyring, new_key
-from conversations.db import MIGRATIONS, Database
+from conversations.dialogue import reports
 from conversations.errors import ConfigError
-from conversations.models import AuditEvent, Case, Deletion, Draft
+from conversations.protection import audit, keys
+from conversations.protection.crypto import SETTING, DecryptionError, Keyring, new_key
+from conversations.storage.db import MIGRATIONS, Database
+from conversations.storage.models import AuditEvent, Case, Deletion, Draft
 from tests.answers import CASE_A, complete
 from tests.conftest import TEACHER, TEAM, TEST_KEYRING, make_context
 from tests.test_cli import FIRST_HALF, SECOND_HALF, ypsi

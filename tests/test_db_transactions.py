@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
-from conversations.db import NestedWrite, ReadOnlyWrite
-from conversations.models import Case, ReferenceCounter
+from conversations.storage.db import NestedWrite, ReadOnlyWrite
+from conversations.storage.models import Case, ReferenceCounter
 
 
 def other_writer_can_begin(sqlite_url: str) -> bool:

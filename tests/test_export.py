@@ -11,9 +11,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from conversations import export
+from conversations.casefile import export
 from conversations.errors import InvalidAnswer, NotFound
-from conversations.models import AuditEvent
+from conversations.storage.models import AuditEvent
 from tests.answers import CASE_A, CASE_C
 from tests.conftest import TEACHER
 from tests.export_sample import demo_case, named

@@ -17,7 +17,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import load_settings
-from bot.http_server import PATH, Limits, SlackHttpServer, http_server
+from bot.slack.http_server import PATH, Limits, SlackHttpServer, http_server
 from conversations.errors import ConfigError
 from tests.conftest import TEACHER
 from tests.slack.harness import SIGNING_SECRET

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.console import Console
-from conversations import casework
+from bot.console.terminal import Console
 from conversations.academies import load_academies
-from conversations.crypto import Keyring
+from conversations.casefile import casework
 from conversations.directory import Cached
 from conversations.errors import ConfigError
+from conversations.protection.crypto import Keyring
 from tests.answers import CASE_A
 from tests.conftest import OAKFIELD, TEACHER, make_context
 from tests.export_sample import NAMES, demo_case, named

@@ -21,14 +21,16 @@ from sqlalchemy import select
 
 from bot.bootstrap import build_context
 from bot.config import Settings
-from bot.console import Console
-from bot.ids import ActionId, CallbackId
+from bot.console.terminal import Console
 from bot.logs import HANDLER_NAME, OWN, configure_logging
-from conversations import cases, casework, reports, retention
+from bot.slack.ids import ActionId, CallbackId
+from conversations.casefile import cases, casework
 from conversations.context import Context
+from conversations.dialogue import reports
 from conversations.errors import ConversationError
-from conversations.models import Case
-from conversations.runner import Runner
+from conversations.protection import retention
+from conversations.scheduling.runner import Runner
+from conversations.storage.models import Case
 from tests.answers import BASE, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, TEST_KEYRING
 from tests.slack.fake_api import FakeSlackApi

@@ -15,9 +15,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from bot.ids import CallbackId
-from bot.server import PATH
-from conversations.models import Case, OutboxMessage
+from bot.slack.ids import CallbackId
+from bot.slack.server import PATH
+from conversations.storage.models import Case, OutboxMessage
 from tests.conftest import OAKFIELD, TEACHER, TEST_KEYRING, make_context
 from tests.slack.dialogue import walk_to_review
 from tests.slack.fake_api import Fault, dm_channel

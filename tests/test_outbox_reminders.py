@@ -9,9 +9,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from conversations import cases, outbox
-from conversations.models import OutboxMessage, Reminder
-from conversations.runner import Runner
+from conversations.casefile import cases
+from conversations.delivery import outbox
+from conversations.scheduling.runner import Runner
+from conversations.storage.models import OutboxMessage, Reminder
 from tests.conftest import OAKFIELD, TEST_KEYRING
 from tests.reminder_setup import DSL, Outbox, london, report, request_deletion
 from tests.slack.fake_api import Fault, dm_channel

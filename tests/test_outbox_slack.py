@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.courier import delivery_client
-from bot.ids import ActionId, CallbackId
-from conversations import outbox
-from conversations.models import AuditEvent, Case, OutboxMessage
+from bot.slack.courier import delivery_client
+from bot.slack.ids import ActionId, CallbackId
+from conversations.delivery import outbox
+from conversations.storage.models import AuditEvent, Case, OutboxMessage
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import walk_to_review
 from tests.slack.fake_api import Fault, dm_channel

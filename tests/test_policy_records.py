@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 import pytest
 from sqlalchemy import select
 
-from conversations import casework, reports
 from conversations.academies import Academies, LocalContact
+from conversations.casefile import casework
+from conversations.dialogue import reports
 from conversations.errors import InvalidAnswer
-from conversations.models import AuditEvent, Case
+from conversations.storage.models import AuditEvent, Case
 from tests.answers import CASE_A, CASE_C, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, make_context
 

@@ -12,13 +12,16 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from conversations import audit, cases, casework, reminder_actions, reminders, reports
-from conversations import runner as runner_module
 from conversations.academies import Academies
+from conversations.casefile import cases, casework
+from conversations.dialogue import reports
 from conversations.errors import ConfigError, InvalidAnswer, NotAuthorised
-from conversations.models import AuditEvent, Case, Deletion
-from conversations.reminder_messages import ButtonAction
-from conversations.runner import Runner, start_runner_thread
+from conversations.protection import audit
+from conversations.scheduling import reminder_actions, reminders
+from conversations.scheduling import runner as runner_module
+from conversations.scheduling.reminder_messages import ButtonAction
+from conversations.scheduling.runner import Runner, start_runner_thread
+from conversations.storage.models import AuditEvent, Case, Deletion
 from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, make_context
 from tests.reminder_setup import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conversations import reports
 from conversations.academies import DEMO
+from conversations.dialogue import reports
 from tests.answers import CASE_A, complete
 from tests.conftest import TEAM, FakeClock, make_context
 from tests.reminder_setup import london

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from conversations.models import Case, Reminder
+from conversations.storage.models import Case, Reminder
 from tests.conftest import OAKFIELD, TEACHER, TEAM, make_context
 from tests.reminder_setup import london
 

@@ -6,9 +6,10 @@ from datetime import date
 
 from slack_sdk import WebClient
 
-from bot.reminder_posts import slack_deliverer
-from conversations import cases, reminder_actions
-from conversations.runner import Runner
+from bot.slack.reminder_posts import slack_deliverer
+from conversations.casefile import cases
+from conversations.scheduling import reminder_actions
+from conversations.scheduling.runner import Runner
 from tests.conftest import OAKFIELD
 from tests.reminder_setup import DSL, report, request_deletion
 from tests.slack.fake_api import dm_channel

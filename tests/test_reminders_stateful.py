@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from sqlalchemy import select
 
-from conversations import cases
 from conversations.academies import Academies
-from conversations.models import Case, Reminder
-from conversations.runner import Runner
+from conversations.casefile import cases
+from conversations.scheduling.runner import Runner
+from conversations.storage.models import Case, Reminder
 from state_machines.case import CLOSE_REQUIREMENTS
 from tests.conftest import OAKFIELD, RIVERSIDE, FakeClock, make_context
 from tests.reminder_setup import DSL, london, report

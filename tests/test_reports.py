@@ -7,9 +7,11 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
-from conversations import audit, cases, reports
+from conversations.casefile import cases
+from conversations.dialogue import reports
 from conversations.errors import InvalidAnswer, NotAllowedNow, NotAuthorised, NotFound
-from conversations.models import AuditEvent, Case
+from conversations.protection import audit
+from conversations.storage.models import AuditEvent, Case
 from tests.answers import CASE_A, CASE_C, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM
 

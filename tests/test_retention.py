@@ -8,10 +8,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from conversations import audit, casework, reports, retention
-from conversations.deliveries import first_delivery
-from conversations.export import export_case
-from conversations.models import AuditEvent, Case, Deletion, Draft, ProcessedDelivery
+from conversations.casefile import casework
+from conversations.casefile.export import export_case
+from conversations.delivery.deliveries import first_delivery
+from conversations.dialogue import reports
+from conversations.protection import audit, retention
+from conversations.storage.models import AuditEvent, Case, Deletion, Draft, ProcessedDelivery
 from tests.answers import BASE, CASE_A, complete
 from tests.conftest import OAKFIELD, ROAMING, TEACHER, TEAM
 from tests.test_cli import ypsi

@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import PROCESS_BEFORE_RESPONSE
-from bot.ids import COMMAND, CallbackId
-from bot.views.text import HELP
+from bot.slack.app import PROCESS_BEFORE_RESPONSE
+from bot.slack.ids import COMMAND, CallbackId
+from bot.slack.views.text import HELP
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import walk_to_review
 from tests.slack.fake_api import TEAM, Fault, dm_channel

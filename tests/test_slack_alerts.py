@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.ids import CallbackId, step_callback
-from conversations import reports
-from conversations.models import AuditEvent, Case
+from bot.slack.ids import CallbackId, step_callback
+from conversations.dialogue import reports
+from conversations.storage.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER
 from tests.slack.dialogue import ANSWERS, walk_to_review
 from tests.slack.fake_api import dm_channel

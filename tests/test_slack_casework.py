@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.ids import ActionId, BlockId, CallbackId, decide_action
-from bot.views.case import case_view, decision_view
-from bot.views.text import ALREADY_ACKNOWLEDGED, CASE_REFUSED
-from conversations import audit, casework, reports, routing
-from conversations.decisions import load_decisions
-from conversations.models import AuditEvent, Case
-from conversations.policy import load_guidance
+from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.slack.views.case import case_view, decision_view
+from bot.slack.views.text import ALREADY_ACKNOWLEDGED, CASE_REFUSED
+from conversations.casefile import casework
+from conversations.casefile.decisions import load_decisions
+from conversations.dialogue import reports, routing
+from conversations.guidance.policy import load_guidance
+from conversations.protection import audit
+from conversations.storage.models import AuditEvent, Case
 from tests.answers import CASE_A, CASE_C, complete
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER
 from tests.slack.dialogue import SENTINEL_ACCOUNT, SENTINEL_NAME, SENTINEL_PLATFORM, walk_to_review

@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from bot.ids import CallbackId, step_callback
-from bot.listeners.flow import current_view
-from bot.views.report import review_view
-from bot.views.text import escape
-from conversations import casework, reports
-from conversations.readable import answer_rows
+from bot.slack.ids import CallbackId, step_callback
+from bot.slack.listeners.flow import current_view
+from bot.slack.views.report import review_view
+from bot.slack.views.text import escape
+from conversations.casefile import casework
+from conversations.casefile.readable import answer_rows
+from conversations.dialogue import reports
 from tests.conftest import TEACHER
 from tests.slack.dialogue import walk_to_review
 

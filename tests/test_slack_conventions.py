@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.alerts import channel_problems
-from bot.ids import ActionId, BlockId, CallbackId, step_callback
-from bot.views.text import ALREADY_ACKNOWLEDGED, DRAFT_KEPT
-from conversations.models import AuditEvent, Case
+from bot.slack.alerts import channel_problems
+from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.slack.views.text import ALREADY_ACKNOWLEDGED, DRAFT_KEPT
+from conversations.storage.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.dialogue import ANSWERS, SENTINEL_ACCOUNT, walk_to_review
 from tests.slack.fake_api import dm_channel

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.ids import COMMAND, CallbackId
-from bot.views.gallery import DOCS, rendered
-from conversations.policy import load_guidance
+from bot.slack.ids import COMMAND, CallbackId
+from bot.slack.views.gallery import DOCS, rendered
+from conversations.guidance.policy import load_guidance
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_block_kit_docs_are_current():
     expected = rendered(load_guidance())
     on_disk = {p.name: p.read_text(encoding="utf-8") for p in DOCS.glob("*.json")}
-    assert on_disk == expected, "run `python -m bot.views.gallery` to regenerate docs/block-kit/"
+    assert on_disk == expected, "run `python -m bot.slack.views.gallery` to regenerate docs/block-kit/"
 
 
 def test_manifest_is_least_privilege_and_matches_the_code():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.views.text import UNEXPECTED
+from bot.slack.views.text import UNEXPECTED
 from tests.conftest import TEACHER
 from tests.slack.fake_api import dm_channel
 

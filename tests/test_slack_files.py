@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.models import AuditEvent
+from conversations.storage.models import AuditEvent
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.fake_api import dm_channel
 

@@ -2,7 +2,7 @@
 
 Maximal: 40 young people, 60 open cases, 150 timeline events, 120-character names and
 pseudonyms, typed answers at their longest. Each surface is parsed by slack_sdk's models
-(which enforce some limits) and checked by `bot.views.limits.problems` (all of them, including
+(which enforce some limits) and checked by `bot.slack.views.limits.problems` (all of them, including
 those the models leave out). The checker itself is shown to catch each limit it checks.
 """
 
@@ -18,12 +18,12 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.http_server import Limits
-from bot.reminder_posts import blocks as reminder_blocks
-from bot.views import limits
-from bot.views.alerts import alert_message, teacher_receipt
-from bot.views.case import case_view, cases_message, decision_view, not_yet_view
-from bot.views.gallery import (
+from bot.slack.http_server import Limits
+from bot.slack.reminder_posts import blocks as reminder_blocks
+from bot.slack.views import limits
+from bot.slack.views.alerts import alert_message, teacher_receipt
+from bot.slack.views.case import case_view, cases_message, decision_view, not_yet_view
+from bot.slack.views.gallery import (
     SAMPLE_ALERT,
     SAMPLE_CHECK,
     SAMPLE_TIME,
@@ -31,11 +31,11 @@ from bot.views.gallery import (
     sample_detail,
     sample_overview,
 )
-from bot.views.home import home_view
-from bot.views.reminders import answered, extend_view, recorded_line
-from bot.views.report import resume_view
+from bot.slack.views.home import home_view
+from bot.slack.views.reminders import answered, extend_view, recorded_line
+from bot.slack.views.report import resume_view
 from conversations.academies import load_academies
-from conversations.casework import (
+from conversations.casefile.casework import (
     DecisionForm,
     DeletionView,
     Due,
@@ -43,11 +43,11 @@ from conversations.casework import (
     ReportLine,
     TimelineEntry,
 )
-from conversations.decisions import load_decisions
+from conversations.casefile.decisions import load_decisions
+from conversations.casefile.readable import Row
 from conversations.errors import ConfigError
-from conversations.policy import load_guidance
-from conversations.readable import Row
-from conversations.reminder_messages import Button, ButtonAction
+from conversations.guidance.policy import load_guidance
+from conversations.scheduling.reminder_messages import Button, ButtonAction
 from tests.test_slack_check_config import ACADEMY
 
 YOUNG_PEOPLE = 40

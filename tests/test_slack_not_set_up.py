@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from bot.ids import CallbackId
+from bot.slack.ids import CallbackId
 from conversations.academies import Academies
-from conversations.models import Draft
+from conversations.storage.models import Draft
 from tests.conftest import OAKFIELD
 
 OTHER_SCHOOL_STAFF = "U0ELSEWHERE"

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.ids import ActionId, CallbackId, decide_action, step_callback
-from bot.views.alerts import IN_HOURS
-from bot.views.case import STAFF_SAW_IMAGE
-from bot.views.report import contact_lines
-from bot.views.text import FILE_REFUSED, FILE_REFUSED_DSL, OUT_OF_HOURS
-from conversations import routing
-from conversations.policy import Contact
+from bot.slack.ids import ActionId, CallbackId, decide_action, step_callback
+from bot.slack.views.alerts import IN_HOURS
+from bot.slack.views.case import STAFF_SAW_IMAGE
+from bot.slack.views.report import contact_lines
+from bot.slack.views.text import FILE_REFUSED, FILE_REFUSED_DSL, OUT_OF_HOURS
+from conversations.dialogue import routing
+from conversations.guidance.policy import Contact
 from tests.answers import CASE_A, CASE_C
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, walk_to_review

@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.ids import ActionId, BlockId, CallbackId, reminder_action
-from bot.reminder_posts import slack_deliverer
-from bot.server import reminders_running
-from bot.views.text import CASE_REFUSED
-from conversations import cases, reports, routing
-from conversations.models import AuditEvent, Case, Deletion, OutboxMessage
-from conversations.reminder_messages import Button, ButtonAction, ReminderMessage
-from conversations.runner import Runner
+from bot.slack.ids import ActionId, BlockId, CallbackId, reminder_action
+from bot.slack.reminder_posts import slack_deliverer
+from bot.slack.server import reminders_running
+from bot.slack.views.text import CASE_REFUSED
+from conversations.casefile import cases
+from conversations.dialogue import reports, routing
+from conversations.scheduling.reminder_messages import Button, ButtonAction, ReminderMessage
+from conversations.scheduling.runner import Runner
+from conversations.storage.models import AuditEvent, Case, Deletion, OutboxMessage
 from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM, FakeClock, make_context
 from tests.reminder_setup import DSL, URGENT, pending_due, report, request_deletion, rows
 from tests.slack.fake_api import dm_channel

@@ -11,11 +11,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, BlockId, CallbackId, decide_action
-from bot.views.case import decision_view
-from bot.views.text import ALREADY_ACKNOWLEDGED
-from conversations import casework, retention
-from conversations.models import AuditEvent, Case, ProcessedDelivery
+from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.slack.views.case import decision_view
+from bot.slack.views.text import ALREADY_ACKNOWLEDGED
+from conversations.casefile import casework
+from conversations.protection import retention
+from conversations.storage.models import AuditEvent, Case, ProcessedDelivery
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.reminder_setup import DSL, report
 from tests.slack.fake_api import dm_channel

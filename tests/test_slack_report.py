@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, BlockId, CallbackId, step_callback
-from conversations.models import Case
+from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
+from conversations.storage.models import Case
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, SENTINEL_PLATFORM, walk_to_review
 from tests.slack.fake_api import dm_channel

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from conversations.models import AuditEvent, Draft
+from conversations.storage.models import AuditEvent, Draft
 from tests.conftest import TEACHER
 
 

@@ -27,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from bot.views.limits import problems
+from bot.slack.views.limits import problems
 
 BOT_USER = "U0YPSIBOT0"
 BOT_ID = "B0YPSIBOT0"

@@ -1,6 +1,6 @@
 """Drive the real bolt app over real HTTP with signed Slack payloads, against the fake Web API.
 
-`SlackHarness` serves the app (bot.http_server.http_server) on 127.0.0.1 port 0 and waits, after each
+`SlackHarness` serves the app (bot.slack.http_server.http_server) on 127.0.0.1 port 0 and waits, after each
 request, for every listener thread bolt started and every delivery the courier was handed
 (outbox rows, screen calls) to finish, so assertions never need a sleep.
 It follows each person's open modal the way Slack would (views.open, views.update, and
@@ -23,11 +23,11 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.courier import Courier, delivery_client
-from bot.http_server import PATH, Limits, http_server
-from bot.ids import COMMAND, CallbackId
+from bot.slack.app import create_app
+from bot.slack.courier import Courier, delivery_client
+from bot.slack.http_server import PATH, Limits, http_server
+from bot.slack.ids import COMMAND, CallbackId
 from conversations.context import Context
 from tests.slack.fake_api import TEAM, FakeSlackApi
 

@@ -28,9 +28,9 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.server import PATH, http_server
+from bot.slack.app import create_app
+from bot.slack.server import PATH, http_server
 from conversations.context import Context
 from tests.slack.fake_api import TEAM, FakeSlackApi
 from tests.slack.harness import BOT_TOKEN, SIGNING_SECRET, Response

@@ -1,0 +1,1 @@
+"""The offline practice console: the same services in a terminal."""

@@ -1,0 +1,43 @@
+"""Case references like YPSI-2026-0042: unique per deployment, numbered per school year of issue."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from conversations.errors import NotFound
+from conversations.storage.db import insert_unless_present
+from conversations.storage.models import Case, ReferenceCounter
+
+PREFIX = "YPSI"
+
+
+def next_reference(session: Session, year: int) -> str:
+    """Issue the next reference for `year` (in the caller's transaction).
+
+    The UPDATE takes a row lock on PostgreSQL (and the write lock on SQLite), so concurrent
+    submits are serialised on the counter and never share a number.
+    """
+    session.execute(insert_unless_present(session, ReferenceCounter, year=year, last=0))
+    number = session.execute(
+        update(ReferenceCounter)
+        .where(ReferenceCounter.year == year)
+        .values(last=ReferenceCounter.last + 1)
+        .returning(ReferenceCounter.last)
+    ).scalar_one()
+    return f"{PREFIX}-{year}-{number:04d}"
+
+
+def find_case(session: Session, reference: str, *, lock: bool = False) -> Case:
+    """The case with this reference, or NotFound; `lock` holds the row until the transaction ends.
+
+    FOR NO KEY UPDATE (not FOR UPDATE) so an audit event inserted meanwhile, whose foreign key
+    takes a key-share lock on the case, does not wait for this transaction.
+    """
+    query = select(Case).where(Case.reference == reference)
+    if lock:
+        query = query.with_for_update(key_share=True)
+    case = session.scalar(query)
+    if case is None:
+        raise NotFound(reference)
+    return case

@@ -1,0 +1,1 @@
+"""What reaches people, exactly once: the outbox, handled events and replayed clicks."""

@@ -1,0 +1,1 @@
+"""The report dialogue: drafts, submission and routing to the DSL team."""

@@ -1,0 +1,1 @@
+"""The policy as data: questions, categories, triggers and contacts."""

@@ -1,0 +1,1 @@
+"""Data protection: encryption, keys, the audit chain and retention."""

@@ -1,0 +1,1 @@
+"""Reminders on the school calendar, and the runner that sends them."""
