@@ -1,9 +1,10 @@
 """Slack's conventions, through signed payloads against the fake Slack.
 
-Retry handlers (429 with Retry-After, 5xx), a channel Slack did not describe is "unknown" (never
-"not private"), views.update with the view's hash (a hash_conflict re-reads and re-renders),
-notify_on_close only once a draft exists, private replies through response_url, accessibility
-labels on repeated buttons, a confirm dialog on "Start again", verbatim where typed text shows.
+Retries through the outbox (429 with Retry-After, 5xx, a dropped connection), a channel Slack
+did not describe is "unknown" (never "not private"), views.update with the view's hash (a
+hash_conflict re-reads and re-renders), notify_on_close only once a draft exists, private replies
+through response_url, accessibility labels on repeated buttons, a confirm dialog on "Start again",
+verbatim where typed text shows.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from sqlalchemy import func, select
 from bot.slack.alerts import channel_problems
 from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
 from bot.slack.views.text import ALREADY_ACKNOWLEDGED, DRAFT_KEPT
+from conversations.delivery import outbox
 from conversations.storage.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.dialogue import ANSWERS, SENTINEL_ACCOUNT, walk_to_review
-from tests.slack.fake_api import dm_channel
+from tests.slack.fake_api import Fault, dm_channel
 
 OAK_DSL = OAKFIELD.dsl_users[0]
 
@@ -52,9 +54,17 @@ def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --- retry handlers and "unknown" -------------------------------------------------------------
 
 
-def test_a_rate_limited_channel_check_waits_retry_after_and_the_card_goes_to_the_channel(ctx, slack):
-    slack.api.fail_http("conversations.info", 429, times=2, retry_after="0")
+def test_a_rate_limited_channel_check_waits_retry_after_and_the_card_goes_to_the_channel(ctx, slack, clock):
+    slack.api.fail_http("conversations.info", 429, times=2, retry_after="30")
     reference = send_report(slack)
+
+    assert slack.api.posted(OAKFIELD.dsl_channel) == []  # rate limited: the outbox tries again later
+    clock.advance(seconds=29)
+    assert slack.courier.send_due() == 0  # Retry-After is honoured: nothing before 30 s
+    clock.advance(seconds=1)
+    assert slack.courier.send_due() == 1  # the second 429
+    clock.advance(seconds=30)
+    assert slack.courier.send_due() == 1
 
     assert len(slack.api.calls("conversations.info")) == 3  # two 429s, then the answer
     [card] = slack.api.posted(OAKFIELD.dsl_channel)
@@ -63,31 +73,51 @@ def test_a_rate_limited_channel_check_waits_retry_after_and_the_card_goes_to_the
     assert fallbacks(ctx) == []
 
 
-def test_server_errors_are_retried_too(slack):
-    slack.api.fail_http("chat.postMessage", 503, times=1)
+def test_server_errors_are_retried_too(slack, clock):
+    slack.api.inject("chat.postMessage", Fault.server_error(503), channel=OAKFIELD.dsl_channel)
     slack.api.fail_http("conversations.info", 500, times=1)
     send_report(slack)
-    assert len(slack.api.posted(OAKFIELD.dsl_channel)) == 2  # the 503 attempt, then the card
+    for backoff in (2, 4):  # the 500 on the channel check, then the 503 on the post
+        assert slack.api.posted(OAKFIELD.dsl_channel) == []
+        clock.advance(seconds=backoff)
+        assert slack.courier.send_due() == 1
+
+    attempts = [c for c in slack.api.calls("chat.postMessage") if c.params["channel"] == OAKFIELD.dsl_channel]
+    assert len(attempts) == 2  # the 503 attempt, then the card
+    assert len(slack.api.posted(OAKFIELD.dsl_channel)) == 1
     assert slack.api.posted(dm_channel(OAK_DSL)) == []
 
 
-def test_a_dropped_connection_is_retried(slack):
+def test_a_dropped_connection_is_retried(slack, clock):
     slack.api.drop("conversations.info", times=2)
     send_report(slack)
+    for backoff in (2, 4):
+        assert slack.api.posted(OAKFIELD.dsl_channel) == []
+        clock.advance(seconds=backoff)
+        assert slack.courier.send_due() == 1
     assert len(slack.api.calls("conversations.info")) == 3
     assert len(slack.api.posted(OAKFIELD.dsl_channel)) == 1
+    assert slack.api.posted(dm_channel(OAK_DSL)) == []
 
 
-def test_a_channel_slack_would_not_describe_is_unknown_never_not_private(ctx, slack):
-    slack.api.fail_http("conversations.info", 503, times=3)  # every attempt fails
+def test_a_channel_slack_would_not_describe_is_unknown_never_not_private(ctx, slack, clock):
+    slack.api.fail_http("conversations.info", 503, times=outbox.MAX_ATTEMPTS)  # every attempt fails
     reference = send_report(slack)
 
-    assert len(slack.api.calls("conversations.info")) == 3
+    assert slack.api.posted(dm_channel(OAK_DSL)) == []  # unknown is not "not private": tried again
+    assert fallbacks(ctx) == []
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        clock.advance(minutes=10)
+        assert slack.courier.send_due() == 1
+
+    assert len(slack.api.calls("conversations.info")) == outbox.MAX_ATTEMPTS
     assert slack.api.posted(OAKFIELD.dsl_channel) == []
     [dm] = slack.api.posted(dm_channel(OAK_DSL))  # the DSL still hears, privately
     note = json.dumps(dm["blocks"])
     assert reference in dm["text"] and "could not check the channel" in note
     assert "public" not in note and "not invited" not in note
+    [fallback] = fallbacks(ctx)
+    assert "public" not in json.dumps(fallback) and "not invited" not in json.dumps(fallback)
     with ctx.db.unit_of_work() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Case)) == 1
 

@@ -23,7 +23,14 @@ TRANSIENT_ERRORS = frozenset(
 
 
 class ChannelUnknown(RuntimeError):
-    """Slack did not say whether the channel is private (after the client's retries)."""
+    """Slack did not say whether the channel is private (after the client's retries, if any).
+
+    `retry_after` is the wait Slack asked for (a 429's Retry-After), in seconds, when it sent one.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def channel_problem(client: WebClient, channel: str) -> str | None:
@@ -37,7 +44,10 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
         raise ChannelUnknown(f"no connection to Slack ({exc.__class__.__name__})") from None
     except SlackApiError as exc:
         if _transient(exc):
-            raise ChannelUnknown(f"Slack did not answer ({exc.response.get('error', 'error')})") from None
+            raise ChannelUnknown(
+                f"Slack did not answer ({exc.response.get('error', 'error')})",
+                retry_after(exc.response.headers),
+            ) from None
         # Without channels:read (least privilege) a public channel is "not found", like a
         # private one the bot was not invited to: either way it must not be used.
         error = exc.response.get("error", "error")
@@ -46,6 +56,18 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
         return "the channel is public"
     if not info.get("is_member"):
         return "ypsi-bot is not a member of the channel"
+    return None
+
+
+def retry_after(headers: Any) -> float | None:
+    """The seconds a `Retry-After` header asks to wait, or None without a usable one."""
+    for name, value in dict(headers or {}).items():
+        if name.lower() == "retry-after":
+            first = value[0] if isinstance(value, list) else value
+            try:
+                return float(first)
+            except ValueError:
+                return None
     return None
 
 

@@ -32,7 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.slack.alerts import ChannelUnknown, channel_problem, direct_message
+from bot.slack.alerts import ChannelUnknown, channel_problem, direct_message, retry_after
 from bot.slack.reminder_posts import blocks as reminder_blocks
 from bot.slack.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.slack.views.text import CHANNEL_FALLBACK, UNDELIVERED, UNEXPECTED
@@ -72,7 +72,7 @@ def classify(exc: Exception) -> Failure:
         status = getattr(response, "status_code", 200)
         error = response.get("error") if isinstance(response.data, dict) else None
         if status == 429 or error in ("ratelimited", "rate_limited"):
-            return Failure("ratelimited", True, _retry_after(response.headers))
+            return Failure("ratelimited", True, retry_after(response.headers))
         if status >= 500 or not isinstance(error, str):  # a 5xx body is often not Slack's JSON
             return Failure(f"http_{status}", True)
         return Failure(error[:64], error in TRANSIENT_ERRORS)
@@ -81,17 +81,6 @@ def classify(exc: Exception) -> Failure:
     if isinstance(exc, (urllib.error.URLError, ConnectionError, OSError)):
         return Failure(f"connection_{exc.__class__.__name__}"[:64], True)
     return Failure(f"unexpected_{exc.__class__.__name__}"[:64], False)
-
-
-def _retry_after(headers: Any) -> float | None:
-    for name, value in dict(headers or {}).items():
-        if name.lower() == "retry-after":
-            first = value[0] if isinstance(value, list) else value
-            try:
-                return float(first)
-            except ValueError:
-                return None
-    return None
 
 
 def delivery_client(settings: Settings) -> WebClient:
@@ -196,7 +185,7 @@ class Courier:
 
     def _failed(self, item: Outgoing, failure: Failure) -> list[int]:
         if failure.transient:
-            return outbox.retry_later(self.ctx, item, failure.error, failure.after)
+            return outbox.retry_later(self.ctx, item, failure.error, failure.after, failure.problem)
         return outbox.give_up(
             self.ctx, item, failure.error, failure.problem or f"posting failed ({failure.error})"
         )
@@ -208,8 +197,10 @@ class Courier:
         is not, transient when Slack did not say (never read as "not private")."""
         try:
             problem = channel_problem(self.client, channel)
-        except ChannelUnknown:
-            raise Failure("channel_unknown", True) from None
+        except ChannelUnknown as exc:
+            # Said to the DSLs only if every attempt fails: unknown, never "not private".
+            problem = f"ypsi-bot could not check the channel: {exc}"
+            raise Failure("channel_unknown", True, exc.retry_after, problem=problem) from None
         if problem is not None:
             raise Failure("channel_unusable", False, problem=problem)
 

@@ -205,13 +205,16 @@ def delivered(ctx: Context, item: Outgoing, *, posted_at: tuple[str, str] | None
         uow.commit()
 
 
-def retry_later(ctx: Context, item: Outgoing, error: str, after: float | None = None) -> list[int]:
+def retry_later(
+    ctx: Context, item: Outgoing, error: str, after: float | None = None, problem: str | None = None
+) -> list[int]:
     """A transient failure: try again after a backoff (at least `after` seconds, e.g. Retry-After).
 
-    At the attempt cap the row is given up like a permanent failure; returns its fallbacks' ids.
+    At the attempt cap the row is given up like a permanent failure (`problem` as in `give_up`);
+    returns its fallbacks' ids.
     """
     if item.attempts >= MAX_ATTEMPTS:
-        return give_up(ctx, item, error)
+        return give_up(ctx, item, error, problem)
     backoff = min(FIRST_BACKOFF * 2 ** (item.attempts - 1), MAX_BACKOFF)
     wait = max(backoff, timedelta(seconds=after or 0))
     with ctx.db.unit_of_work() as uow:
