@@ -41,7 +41,8 @@ def deliver_due(slack) -> None:
 
 
 def overdue_case(slack) -> str:
-    """Acknowledged by the DSL; deletion was due last Friday: due and overdue reminders are due now."""
+    """Acknowledged by the DSL; deletion was due last Friday: due and overdue reminders are due now
+    (the "due" one is merged into the overdue one: only the overdue one is sent)."""
     ref = report(slack.ctx)
     slack.courier.send_due()  # the card and the receipt, as the bot sends them
     cases.acknowledge(slack.ctx, ref, DSL)
@@ -67,17 +68,16 @@ def test_a_failed_direct_message_does_not_repost_the_channel_copy(ctx, slack, cl
     ref = overdue_case(slack)
     slack.api.fail("chat.postMessage", "user_not_found", channel=dm_channel(DSL))
 
-    assert run_reminders(slack) == 2  # deletion due (to the owner), overdue (owner and channel)
+    assert run_reminders(slack) == 2  # deletion due (merged: not sent), overdue (owner and channel)
     [overdue] = overdue_posts(slack)
     assert ref in overdue["text"]
     assert "Pupil" not in str(overdue["blocks"])  # the channel copy carries no pseudonym
     assert sorted(copies(ctx)) == [
         ("channel", "delivered", "deletion_overdue", 1),
-        ("user", "dead", "deletion_due", 1),
         ("user", "dead", "deletion_overdue", 1),
     ]
     notices = [p["text"] for p in slack.api.posted(CHANNEL) if "could not be delivered" in p["text"]]
-    assert len(notices) == 2 and all(ref in n and DSL not in n for n in notices)
+    assert len(notices) == 1 and all(ref in n and DSL not in n for n in notices)
 
     for _ in range(3):  # past the reminders' lease, again and again: nothing is sent twice
         clock.advance(minutes=10)
@@ -92,14 +92,18 @@ def test_a_slow_direct_message_is_retried_alone(ctx, slack, clock):
         "chat.postMessage", Fault.server_error(503), Fault.server_error(503), channel=dm_channel(DSL)
     )
     run_reminders(slack)
+    assert len(overdue_posts(slack)) == 1  # the channel copy went at once; the direct message waits
     clock.advance(minutes=1)
     deliver_due(slack)
     clock.advance(minutes=1)
     deliver_due(slack)
 
     assert len(overdue_posts(slack)) == 1
-    assert [state for _, state, _, _ in copies(ctx)] == ["delivered"] * 3
-    assert len([p for p in slack.api.posted(dm_channel(DSL)) if p["text"].startswith("Deletion")]) == 2
+    assert sorted(copies(ctx)) == [
+        ("channel", "delivered", "deletion_overdue", 1),
+        ("user", "delivered", "deletion_overdue", 3),  # two 503s, then delivered
+    ]
+    assert len([p for p in slack.api.posted(dm_channel(DSL)) if p["text"].startswith("Deletion")]) == 1
 
 
 def test_dead_letters_are_listed_by_reminders_due_and_in_the_weekly_digest(ctx, slack, clock, tmp_path):
@@ -116,8 +120,9 @@ def test_dead_letters_are_listed_by_reminders_due_and_in_the_weekly_digest(ctx, 
     assert due.returncode == 0, due.stderr
     assert "Not delivered (dead letter" in due.stdout
     lines = [line for line in due.stdout.splitlines() if "user_not_found" in line]
-    assert len(lines) == 2 and all(ref in line and "a direct message" in line for line in lines)
-    assert "2 not delivered." in due.stdout
+    assert len(lines) == 1 and all(ref in line and "a direct message" in line for line in lines)
+    assert "deletion_overdue" in lines[0]  # the "due" one was merged into it, never sent
+    assert "1 not delivered." in due.stdout
     assert DSL not in due.stdout and "Pupil" not in due.stdout
 
     collected = Outbox()
@@ -127,7 +132,7 @@ def test_dead_letters_are_listed_by_reminders_due_and_in_the_weekly_digest(ctx, 
     runner.drain()
     [digest] = [m for m in collected.sent if m.kind == "weekly_digest" and m.academy_key == OAKFIELD.key]
     dead = [line for line in digest.lines if "user_not_found" in line]
-    assert len(dead) == 2 and all(ref in line for line in dead)
+    assert len(dead) == 1 and all(ref in line for line in dead)
     assert any("deletion overdue" in line.lower() for line in dead)
     assert not any(DSL in line or "Pupil" in line for line in digest.lines)
     assert outbox.MAX_ATTEMPTS > 1
