@@ -27,6 +27,9 @@ REFERRAL = {"agency": "police", "agency_reference": "MASH-7", "reason": "Concern
 CLOSING = {"summary": "No further concerns", "support": "Mentor weekly", "lessons": "Staff briefing"}
 FURTHER_REVIEW = {
     "interview": "held",
+    "interviewed_on": "2026-11-23",
+    "interviewed_by": DSL,
+    "interviewer": "dsl",
     "why_shared": "Asked",
     "who_where": "To one person",
     "adults": "No",
