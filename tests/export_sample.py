@@ -58,6 +58,24 @@ def demo_case(ctx: Context, clock: FakeClock) -> str:
                 "plan": "Talk with both about the law and their wellbeing; tell parents; ask for deletion.",
             },
         ),
+        (
+            "further_review",
+            {
+                "interview": "held",
+                "interviewed_on": "2026-12-07",
+                "interviewed_by": DSL,
+                "interviewer": "dsl",
+                "why_shared": "AB chose to share with CD, their partner; no pressure described by either",
+                "who_where": "AB to CD only, by direct message, with both knowing",
+                "adults": "No",
+                "impact": "Both embarrassed and worried about their parents; no distress beyond that",
+                "vulnerabilities": "None known",
+                "consent": "Yes, both talked it through clearly",
+                "previous": "No",
+                "online": "no",
+                "containment": ["deletion_asked"],
+            },
+        ),
         ("parents_informed", {"how": "in_person", "notes": "Both sets of parents, with the young people"}),
         ("deletion_requested", {"deadline": "2026-12-09", "young_people": "AB, CD"}),
     ]
@@ -69,7 +87,12 @@ def demo_case(ctx: Context, clock: FakeClock) -> str:
     casework.record_decision(ctx, ref, DSL, "deletion_confirmed", {"deletions": list(pending)})
     clock.advance(minutes=10)
     summary = "Plan followed. Both young people confirmed deletion; parents supportive. No further action."
-    casework.record_decision(ctx, ref, DSL, "closed", {"summary": summary})
+    closing = {
+        "summary": summary,
+        "support": "Weekly check-in with the form tutor for a half term.",
+        "lessons": "Year 10 relationships lesson on sharing images brought forward.",
+    }
+    casework.record_decision(ctx, ref, DSL, "closed", closing)
     clock.now = london(2026, 12, 9, 9, 40)
     return ref
 
