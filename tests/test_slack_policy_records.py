@@ -11,7 +11,7 @@ from bot.slack.ids import ActionId, CallbackId, decide_action, step_callback
 from bot.slack.views.alerts import IN_HOURS
 from bot.slack.views.case import STAFF_SAW_IMAGE
 from bot.slack.views.report import contact_lines
-from bot.slack.views.text import FILE_REFUSED, FILE_REFUSED_DSL, OUT_OF_HOURS
+from bot.slack.views.text import FILE_REFUSED, FILE_REFUSED_DSL, OUT_OF_HOURS, REFER_NOW
 from conversations.dialogue import routing
 from conversations.guidance.policy import Contact
 from tests.answers import CASE_A, CASE_C
@@ -281,9 +281,10 @@ def test_sextortion_advice_is_for_the_young_person_and_the_review_says_who_refer
     review = slack.submit_view(TEACHER, ANSWERS["account"]).json["view"]
     assert review["callback_id"] == CallbackId.REVIEW
     shown = text_of_view(review)
-    assert (
-        "(The DSL refers to children's social care or the police now)" in shown and "Refer now" not in shown
-    )
+    # The points are listed as the DSL's to act on, never as an instruction to the member of staff.
+    heading = shown.split(f"Points of immediate referral in the policy* ({REFER_NOW})")
+    assert len(heading) == 2 and "Coercion, blackmail or grooming" in heading[1]
+    assert "Refer now" not in shown
 
 
 def test_usually_today_only_in_school_hours(slack, sqlite_ctx, clock):
