@@ -106,7 +106,7 @@ def confirm_deletion_for(ctx: Context, deletion_id: int, user_id: str) -> Deleti
             (routing.queue_card_update(ctx, uow.session, case),) if confirming and not remaining else ()
         )
         uow.commit()
-        return DeletionProgress(case.reference, remaining, remaining == 0, messages)
+        return DeletionProgress(case.reference, remaining, remaining == 0, messages=messages)
 
 
 def _confirm(ctx: Context, session: Session, case: Case, deletion: Deletion, user_id: str) -> None:
