@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.slack.courier import Courier, delivery_client
 from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listeners.flow import current_view
 from bot.slack.views.case import decision_view
@@ -23,7 +24,7 @@ from tests.answers import CASE_A, complete
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.fake_api import dm_channel
 from tests.slack.harness import state_values
-from tests.slack.served import interaction, message_click, modal_submission, send_all, served
+from tests.slack.served import interaction, message_click, modal_submission, send_all, served, settings
 
 DSL = OAKFIELD.dsl_users[0]
 DEPUTY = OAKFIELD.deputy_users[0]
@@ -43,6 +44,15 @@ def submitted(ctx) -> str:
     return reports.submit(ctx, draft.id, TEACHER).reference
 
 
+def deliver_due(ctx, api) -> None:
+    """The outbox delivered as the runner does: the reports' cards and receipts, before anyone clicks
+    (a message to the reporter waits behind their receipt)."""
+    courier = Courier(ctx, delivery_client(settings(api.url)))
+    while courier.send_due():
+        pass
+    courier.close()
+
+
 def events(ctx, action: str, reference: str | None = None) -> int:
     with ctx.db.unit_of_work(read_only=True) as uow:
         query = select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
@@ -59,6 +69,7 @@ def chain_breaks(ctx) -> list[audit.ChainBreak]:
 @SERVING
 def test_two_dsls_acknowledging_at_once_take_each_case_once(ctx, slack_api, processes, tmp_path):
     refs = [submitted(ctx) for _ in range(CASES)]
+    deliver_due(ctx, slack_api)
     with served(ctx, slack_api, processes, tmp_path) as urls:
         clicks = [
             interaction(

@@ -5,7 +5,9 @@ to it all at once.
 engine, one connection pool); `processes=2` starts two app processes (tests/app_worker.py) on the
 same database, both talking to the one fake Web API. The apps run with
 `process_before_response=True`, so each HTTP answer comes back after the listener finished: when
-`send_all` returns, everything the requests caused is in the database and the fake API.
+`send_all` returns, everything the requests caused is in the database. What they send to Slack
+after the ack (the outbox, screen calls) goes out on each app's delivery workers: when `served`
+exits, those are finished too, and in the fake API.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
 from bot.slack.app import create_app
+from bot.slack.courier import Courier, delivery_client
 from bot.slack.server import PATH, http_server
 from conversations.context import Context
 from tests.slack.fake_api import TEAM, FakeSlackApi
@@ -54,8 +57,12 @@ def settings(api_url: str) -> Settings:
 
 @contextmanager
 def serve_here(ctx: Context, api_url: str) -> Iterator[str]:
-    """The app on `ctx`, served from this process on a free port; yields its URL."""
-    app = create_app(ctx, settings(api_url), process_before_response=True)
+    """The app on `ctx`, served from this process on a free port; yields its URL.
+
+    On exit the server stops, then its delivery workers finish what they were handed.
+    """
+    courier = Courier(ctx, delivery_client(settings(api_url)))
+    app = create_app(ctx, settings(api_url), courier=courier, process_before_response=True)
     server = http_server(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -63,11 +70,15 @@ def serve_here(ctx: Context, api_url: str) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+        courier.close()
 
 
 @contextmanager
 def serve_process(url: str, api_url: str, now: str, log: Path) -> Iterator[str]:
-    """The app as its own process (tests/app_worker.py) on database `url`; yields its URL."""
+    """The app as its own process (tests/app_worker.py) on database `url`; yields its URL.
+
+    On exit the process is asked to stop (SIGTERM) and waited for: it finishes its deliveries first.
+    """
     with log.open("w") as errors:
         worker = subprocess.Popen(
             [sys.executable, "-m", "tests.app_worker", url, api_url, now],
