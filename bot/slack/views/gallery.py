@@ -41,7 +41,7 @@ from conversations.scheduling.reminder_messages import Button, ButtonAction, Rem
 from state_machines import case as lifecycle
 from state_machines import report as dialogue
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "block-kit"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "block-kit"
 SAMPLE_TIME = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SAMPLE_DRAFT = DraftView(
     id="0f1e2d3c4b5a69788796a5b4c3d2e1f0",
