@@ -66,10 +66,9 @@ def answer_step(
         ack(response_action="update", view=notice_view(error_text(exc)))
         return
     ack(response_action="update", view=current_view(ctx, outcome.draft))
-    if outcome.urgent_alert is not None:
-        log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
     courier.send(outcome.messages)
     if outcome.urgent_alert is not None:
+        log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
         case_screens.tell_principal(ctx, courier, outcome.urgent_alert.reference)
 
 
