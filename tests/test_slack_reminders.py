@@ -161,41 +161,37 @@ def send_check_from_case_modal(slack, ref: str, to: str | None = None) -> None:
     """The DSL opens the case with `/ypsi case REF`, leaves or changes who gets the deletion
     check, and presses "Send deletion check" (Slack sends the picker's state with the click)."""
     slack.command(DSL, f"case {ref}")
-    view = slack.view(DSL)
-    [check] = [b for b in view["blocks"] if b.get("block_id") == BlockId.DELETION_CHECK]
+    [check] = [b for b in slack.view(DSL)["blocks"] if b.get("block_id") == BlockId.DELETION_CHECK]
     assert check["elements"][0]["initial_user"] == TEACHER  # the reporter follows it up by default
     chosen = to or TEACHER
-    state = {
-        BlockId.DELETION_CHECK: {
-            ActionId.DELETION_CHECK_TO: {"type": "users_select", "selected_user": chosen}
-        }
-    }
-    slack.interact(
-        {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": DSL, "team_id": TEAM},
-            "api_app_id": "A0YPSIAPP0",
-            "trigger_id": f"{next(_triggers)}.{DSL}.check",
-            "container": {"type": "view", "view_id": slack.current[DSL]},
-            "view": {**view, "id": slack.current[DSL], "state": {"values": state}},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": ActionId.SEND_DELETION_CHECK,
-                    "value": ref,
-                    "action_ts": slack.action_ts(),
-                }
-            ],
-        }
-    )
+    slack.interact(deletion_check_click(slack, ref, chosen))
     view = slack.view(DSL)
     assert "Deletion check sent" in str(view["blocks"][1])
     [check] = [b for b in view["blocks"] if b.get("block_id") == BlockId.DELETION_CHECK]
     assert check["elements"][0]["initial_user"] == chosen  # the case now names who follows it up
 
 
-# --- the deletion check, answered by the member of staff ------------------------------------
+def deletion_check_click(slack, ref: str, to: str) -> dict[str, Any]:
+    """The "Send deletion check" click in the DSL's open case modal, as Slack sends it."""
+    picker = {"type": "users_select", "selected_user": to}
+    state = {BlockId.DELETION_CHECK: {ActionId.DELETION_CHECK_TO: picker}}
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": DSL, "team_id": TEAM},
+        "api_app_id": "A0YPSIAPP0",
+        "trigger_id": f"{next(_triggers)}.{DSL}.check",
+        "container": {"type": "view", "view_id": slack.current[DSL]},
+        "view": {**slack.view(DSL), "id": slack.current[DSL], "state": {"values": state}},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": ActionId.SEND_DELETION_CHECK,
+                "value": ref,
+                "action_ts": slack.action_ts(),
+            }
+        ],
+    }
 
 
 def test_deletion_check_confirmed_for_each_young_person(ctx, slack, clock):

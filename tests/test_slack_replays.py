@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.slack.ids import ActionId, CallbackId, decide_action
 from bot.slack.views.case import decision_view
 from bot.slack.views.text import ALREADY_ACKNOWLEDGED
 from conversations.casefile import casework
@@ -22,7 +22,13 @@ from tests.reminder_setup import DSL, report
 from tests.slack.fake_api import dm_channel
 from tests.slack.harness import state_values
 from tests.slack.served import interaction, modal_submission, send_all, served
-from tests.test_slack_reminders import case_with_card, deletion_case, messages, run_reminders
+from tests.test_slack_reminders import (
+    case_with_card,
+    deletion_case,
+    deletion_check_click,
+    messages,
+    run_reminders,
+)
 
 FORM = "application/x-www-form-urlencoded"
 CHANNEL = OAKFIELD.dsl_channel
@@ -139,29 +145,7 @@ def test_a_replayed_acknowledge_tells_the_reporter_once(ctx, slack):
 def check_click(slack, ref: str) -> dict:
     """The case modal's "Send deletion check", to the reporter."""
     slack.command(DSL, f"case {ref}")
-    view = slack.view(DSL)
-    state = {
-        BlockId.DELETION_CHECK: {
-            ActionId.DELETION_CHECK_TO: {"type": "users_select", "selected_user": TEACHER}
-        }
-    }
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": DSL, "team_id": TEAM},
-        "api_app_id": "A0YPSIAPP0",
-        "trigger_id": f"2.{DSL}.trigger",
-        "container": {"type": "view", "view_id": slack.current[DSL]},
-        "view": {**view, "id": slack.current[DSL], "state": {"values": state}},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": ActionId.SEND_DELETION_CHECK,
-                "value": ref,
-                "action_ts": slack.action_ts(),
-            }
-        ],
-    }
+    return deletion_check_click(slack, ref, TEACHER)
 
 
 def test_a_replayed_send_deletion_check_sends_one_dm(ctx, slack):
