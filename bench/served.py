@@ -159,8 +159,12 @@ def _process(args: list[str], port: int, log: Path, env: dict[str, str] | None =
         _wait_listening(port, process, log)
         yield process.pid
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        process.terminate()  # its figures are read: a stop that lingers is cut short
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _academies_file(folder: Path, staff: tuple[str, ...]) -> Path:

@@ -138,7 +138,10 @@ def answer(
         alert, messages = None, ()
         if draft.state == dialogue.RISK_ACTIONS:
             alert, messages = _urgent_case(ctx, uow.session, draft)
-        reminders.reschedule(ctx, uow.session, draft)
+        if step.key == dialogue.ACADEMY:
+            # The academy's DSLs are now known: their reminder is written. Other steps leave
+            # the draft's reminders as they are (reminders.postponed moves them when due).
+            reminders.reschedule(ctx, uow.session, draft)
         uow.commit()
         return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert, messages)
 
@@ -149,7 +152,6 @@ def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None
         draft = _own(uow.session, draft_id, user_id, lock=True)
         _expect(draft, expected_step)
         _fire(ctx, draft, "back")
-        reminders.reschedule(ctx, uow.session, draft)
         uow.commit()
         return _view(ctx, uow.session, draft, resumed=False)
 
