@@ -22,6 +22,7 @@ BENCHMARKS = {
     "audit": "7 audit",
     "concurrency": "8 concurrency",
     "starvation": "9 starvation",
+    "served": "10 served",
 }
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.config import Settings
 from bot.slack.app import web_client
 from bot.slack.courier import Courier, delivery_client
 from bot.slack.http_server import PATH, http_server
@@ -41,14 +43,15 @@ def _next_view(step: int) -> dict[str, Any]:
     return _static_view(BARE_STEP if step < len(STEPS) else BARE_REVIEW, step)
 
 
-def bare_app(harness: SlackHarness) -> App:
-    """A bolt app with the harness's settings and executor and nothing of ypsi-bot's work."""
+def bare_app(settings: Settings, process_before_response: bool, executor: Executor | None = None) -> App:
+    """A bolt app with these settings (and listener executor) and nothing of ypsi-bot's work."""
+    options = {} if executor is None else {"listener_executor": executor}
     app = App(
-        client=web_client(harness.settings),
-        signing_secret=harness.settings.signing_secret,
+        client=web_client(settings),
+        signing_secret=settings.signing_secret,
         request_verification_enabled=True,
-        process_before_response=bool(harness.process_before_response),
-        listener_executor=harness.executor,
+        process_before_response=process_before_response,
+        **options,
     )
 
     @app.command(COMMAND)
@@ -74,7 +77,7 @@ class BareHarness(SlackHarness):
     def _start(self) -> None:
         self.executor = DrainingExecutor()
         self.courier = Courier(self.ctx, delivery_client(self.settings))  # idle: the bare app posts itself
-        self.app = bare_app(self)
+        self.app = bare_app(self.settings, bool(self.process_before_response), self.executor)
         self.server = http_server(self.app, "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}{PATH}"

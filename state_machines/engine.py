@@ -1,17 +1,20 @@
-"""One shared `transitions.Machine` per kind, bound to a model only for the duration of a trigger.
+"""One shared `transitions.Machine` per kind, read once into a table that `fire` looks up.
 
-A machine per model costs ~100 KiB; binding a plain object with `initial=<stored state>` costs
-a few KiB transiently and nothing at rest, and keeps no conversation in process memory.
+A machine per model costs ~100 KiB, and binding a model to a shared machine per trigger cost
+1.5-2.3 ms (add_model/remove_model attach and strip dozens of methods). The machines have no
+callbacks, only guards: so `transitions` builds and checks the machine once, and each trigger is
+a lookup in the table read from it (state → trigger → transitions in order, first whose guards
+pass wins, `dest: None` staying put), with the same rules and errors. Nothing is bound to the
+model, and no conversation is kept in process memory. Why: docs/decisions/0084-transition-table.md.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from transitions import Machine
+from transitions import Machine, Transition
 
 from state_machines.errors import GuardFailed, IllegalTransition
 
@@ -44,42 +47,38 @@ class SharedMachine:
             auto_transitions=False,
             ignore_invalid_triggers=False,
         )
-        # add_model/remove_model mutate the machine's model list; bolt runs listeners in threads.
-        self._lock = threading.Lock()
+        # state -> trigger -> its transitions from that state, in the order the machine tries them.
+        self._table: dict[str, dict[str, list[Transition]]] = {}
+        for trigger, event in self._machine.events.items():
+            for source, rows in event.transitions.items():
+                self._table.setdefault(source, {})[trigger] = list(rows)
+        self._triggers = {state: sorted(by_trigger) for state, by_trigger in self._table.items()}
 
     def triggers(self, state: str) -> list[str]:
         """Triggers that the table allows from `state` (guards are not evaluated)."""
-        return sorted(self._machine.get_triggers(state))
+        return list(self._triggers.get(state, ()))
 
     def available(self, model: StatefulModel) -> list[str]:
         """Triggers allowed from the model's state whose guards currently pass."""
-        return [t for t in self.triggers(model.state) if not self._blocked(model, t)]
+        return [t for t in self.triggers(model.state) if self._passing(model, t) is not None]
 
-    def _blocked(self, model: StatefulModel, trigger: str) -> bool:
-        event = self._machine.events[trigger]
-        for transition in event.transitions.get(model.state, []):
+    def _passing(self, model: StatefulModel, trigger: str) -> Transition | None:
+        """The first transition for `trigger` from the model's state whose guards all pass."""
+        for transition in self._table.get(model.state, {}).get(trigger, ()):
             if all(_holds(model, c) for c in transition.conditions):
-                return False
-        return True
+                return transition
+        return None
 
     def fire(self, model: StatefulModel, trigger: str) -> tuple[str, str]:
         """Apply `trigger` to `model`; return (from_state, to_state) or raise a project error."""
         source = model.state
-        if trigger not in self.triggers(source):
+        if trigger not in self._table.get(source, {}):
             raise IllegalTransition(self.spec.kind, source, trigger)
-        if self._blocked(model, trigger):
+        transition = self._passing(model, trigger)
+        if transition is None:
             raise GuardFailed(self.spec.kind, source, trigger, self.spec.missing(model, trigger))
-        own = set(vars(model))
-        with self._lock:
-            self._machine.add_model(model, initial=source)
-        try:
-            getattr(model, trigger)()
-        finally:
-            with self._lock:
-                self._machine.remove_model(model)
-            # Binding attached trigger, may_* and is_* methods; the model leaves as it came.
-            for name in set(vars(model)) - own:
-                delattr(model, name)
+        if transition.dest is not None:  # None: an internal transition, the state stays
+            model.state = transition.dest
         return source, model.state
 
     def mermaid(self, title: str) -> str:

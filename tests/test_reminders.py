@@ -23,7 +23,7 @@ from conversations.scheduling.reminder_messages import ButtonAction
 from conversations.scheduling.runner import Runner, start_runner_thread
 from conversations.storage.models import AuditEvent, Case, Deletion
 from tests.answers import CASE_A, complete
-from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, TEAM, make_context
+from tests.conftest import OAKFIELD, RIVERSIDE, ROAMING, TEACHER, TEAM, make_context
 from tests.reminder_setup import (
     DSL,
     URGENT,
@@ -310,6 +310,25 @@ def test_abandoned_draft_nudges_the_teacher_then_tells_the_dsls(ctx, clock):
     [told] = outbox.take()
     assert (told.kind, told.channel, told.users) == ("draft_dsl", OAKFIELD.dsl_channel, ())
     assert TEACHER in told.text and "Oakfield" in told.title
+
+
+def test_a_draft_whose_academy_is_chosen_tells_that_academys_dsls_2_hours_after_the_last_step(ctx, clock):
+    draft = reports.start(ctx, TEAM, ROAMING)
+    clock.advance(minutes=10)
+    reports.answer(ctx, draft.id, ROAMING, CASE_A["safety"])
+    clock.advance(minutes=10)
+    reports.answer(ctx, draft.id, ROAMING, {"academy": RIVERSIDE.key})
+    clock.advance(minutes=10)
+    reports.answer(ctx, draft.id, ROAMING, CASE_A["risk"])  # the last activity: 30 minutes in
+    run, outbox = runner(ctx)
+    clock.advance(minutes=119)
+    run.drain()
+    assert outbox.kinds() == ["draft_nudge"]
+    outbox.take()
+    clock.advance(minutes=1)
+    run.drain()
+    [told] = outbox.take()
+    assert (told.kind, told.channel) == ("draft_dsl", RIVERSIDE.dsl_channel)
 
 
 def test_submitting_or_cancelling_a_draft_cancels_its_reminders(ctx, clock):

@@ -138,9 +138,14 @@ def answer(
         alert, messages = None, ()
         if draft.state == dialogue.RISK_ACTIONS:
             alert, messages = _urgent_case(ctx, uow.session, draft)
-        reminders.reschedule(ctx, uow.session, draft)
+        if step.key == dialogue.ACADEMY:
+            # The academy's DSLs are now known: their reminder is written. Other steps leave
+            # the draft's reminders as they are (reminders.postponed moves them when due).
+            reminders.reschedule(ctx, uow.session, draft)
+        # Read in this transaction: after the commit it would take another (a read per step).
+        view = _view(ctx, uow.session, draft, resumed=False)
         uow.commit()
-        return StepOutcome(_view(ctx, uow.session, draft, resumed=False), alert, messages)
+        return StepOutcome(view, alert, messages)
 
 
 def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None = None) -> DraftView:
@@ -149,9 +154,9 @@ def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None
         draft = _own(uow.session, draft_id, user_id, lock=True)
         _expect(draft, expected_step)
         _fire(ctx, draft, "back")
-        reminders.reschedule(ctx, uow.session, draft)
+        view = _view(ctx, uow.session, draft, resumed=False)
         uow.commit()
-        return _view(ctx, uow.session, draft, resumed=False)
+        return view
 
 
 def cancel(ctx: Context, draft_id: str, user_id: str) -> None:

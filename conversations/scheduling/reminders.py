@@ -1,6 +1,8 @@
 """Reminder rules: which reminders a case or draft should have now, kept as database rows.
 
-`reschedule` is called wherever a case or draft changes (cases.fire, the report services);
+`reschedule` is called wherever a case changes (cases.fire, the report services), and when a
+draft starts, chooses its academy or ends; a draft's steps leave its reminders where they are,
+and `postponed` moves one when it falls due after later activity (docs/decisions/0085);
 it compares the reminders the rules want with the rows there are, cancels pending rows no
 longer wanted and creates missing ones. A row's `details["key"]` names what it reminds of
 (e.g. `deletion_overdue:2026-12-01:2026-12-02`): a key that already has a row (pending,
@@ -393,6 +395,29 @@ def still_wanted(ctx: Context, session: Session, row: Reminder) -> bool:
     else:
         wants = draft_wants(ctx, target)
     return _still_wanted(row, {w.key: w for w in wants}, target)
+
+
+def postponed(ctx: Context, session: Session, row: Reminder) -> bool:
+    """A claimed draft reminder moved to when the draft's latest activity makes it due, if later.
+
+    A draft's reminders are written when the draft starts (and when its academy is chosen), not
+    moved at every step: that was a read and a write of the reminder rows per step. When one
+    falls due, the rules are applied to the draft as it is now; a step taken since puts it back
+    as pending at the moment the rules give (the same moment a reschedule per step would have
+    given), and it is not sent now.
+    """
+    if row.draft_id is None:
+        return False
+    draft = session.get(Draft, row.draft_id)
+    want = (
+        next((w for w in draft_wants(ctx, draft) if w.key == row.details.get("key")), None) if draft else None
+    )
+    if want is None or want.due <= row.due_at:
+        return False
+    row.state, row.due_at, row.lease_until = PENDING, want.due, None
+    row.attempts = max(0, row.attempts - 1)  # not a failed try
+    row.details = {**row.details, **want.details}
+    return True
 
 
 def _merged(row: Reminder, rows: list[Reminder], now: datetime) -> bool:

@@ -59,6 +59,7 @@ class Claim:
     id: int
     attempts: int
     due_at: datetime
+    draft: bool = False  # a draft's reminder (may be put back: reminders.postponed)
 
 
 def claim(ctx: Context, limit: int, lease: timedelta) -> list[Claim]:
@@ -80,7 +81,7 @@ def claim(ctx: Context, limit: int, lease: timedelta) -> list[Claim]:
         update(Reminder)
         .where(Reminder.id.in_(picked), claimable)
         .values(state=CLAIMED, lease_until=now + lease, attempts=Reminder.attempts + 1)
-        .returning(Reminder.id, Reminder.attempts, Reminder.due_at)
+        .returning(Reminder.id, Reminder.attempts, Reminder.due_at, Reminder.draft_id.is_not(None))
         .execution_options(synchronize_session=False)
     )
     with ctx.db.unit_of_work() as uow:
@@ -118,6 +119,16 @@ def prepare(ctx: Context, claimed: Claim) -> ReminderMessage | None:
             uow.commit()
             return None
         return compose(ctx, uow.session, row)
+
+
+def postpone(ctx: Context, claimed: Claim) -> bool:
+    """Put a claimed draft reminder back, later, if the draft was active since (reminders.postponed)."""
+    with ctx.db.unit_of_work() as uow:
+        row = _held(uow.session, claimed)
+        if row is None or not reminders.postponed(ctx, uow.session, row):
+            return False
+        uow.commit()
+        return True
 
 
 def mark_sent(ctx: Context, claimed: Claim) -> bool:
@@ -214,31 +225,39 @@ class Runner:
     _last_sweep: datetime | None = field(default=None, init=False)
 
     def tick(self) -> int:
-        """Claim one batch and deliver it; returns how many were claimed."""
-        claimed = claim(self.ctx, self.batch, self.lease)
-        for one in claimed:
-            self._send(one)
-        return len(claimed)
+        """Claim one batch and deliver it; returns how many were claimed and not put back.
 
-    def _send(self, one: Claim) -> None:
+        A batch that was all put back (draft reminders moved later) is followed by the next.
+        """
+        while True:
+            claimed = claim(self.ctx, self.batch, self.lease)
+            put_back = sum(self._send(one) for one in claimed)
+            if not claimed or put_back < len(claimed):
+                return len(claimed) - put_back
+
+    def _send(self, one: Claim) -> bool:
+        """Deliver one claimed reminder; True if it was put back for later instead."""
         try:
+            if one.draft and postpone(self.ctx, one):
+                return True
             message = prepare(self.ctx, one)
         except Exception:
             # One bad reminder must not hold up the rest of the batch; it is retried after the lease.
             log.exception("reminder %s could not be prepared; retrying after the lease", one.id)
-            return
+            return False
         if message is None:
-            return
+            return False
         if self.sender is not None:
             self.sender.send(hand_over(self.ctx, one, message))
-            return
+            return False
         try:
             self.deliver(message)
         except Exception:
             # Not known whether it was posted: leave it claimed; it is retried after the lease.
             log.exception("reminder %s (%s) not delivered; retrying after the lease", one.id, message.kind)
-            return
+            return False
         mark_sent(self.ctx, one)
+        return False
 
     def drain(self) -> int:
         """Tick until nothing is due; returns how many reminders were claimed in all."""
