@@ -53,7 +53,7 @@ def register(app: App, ctx: Context, courier: Courier) -> None:
     app.action(ActionId.ACKNOWLEDGE)(partial(acknowledge_case, ctx, courier))
     app.action(ActionId.OPEN_CASE)(partial(open_case, ctx, courier))
     app.action(DECIDE_ACTIONS)(partial(show_decision, ctx, courier))
-    app.action(ActionId.BACK_TO_CASE)(partial(back_to_case, ctx, courier))
+    app.action(ActionId.BACK_TO_CASE)(partial(open_case, ctx, courier))
     app.action(ActionId.REPORT_FROM_HOME)(partial(report_from_home, ctx, courier))
     app.action(REMINDER_ACTIONS)(partial(answer_reminder, ctx, courier))
     app.action(ActionId.SEND_DELETION_CHECK)(partial(send_deletion_check, ctx, courier))
@@ -124,7 +124,8 @@ def acknowledge_case(
 
 
 def open_case(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """Open the case modal (card, Home, `/ypsi cases`) for the case's safeguarding team only."""
+    """The case as it is now, for its safeguarding team only: opened from the card, Home or
+    `/ypsi cases`, or shown again from a decision form ("Back to the case")."""
     user, _, reference = case_screens.clicked(body)
     ack()
     try:
@@ -132,7 +133,7 @@ def open_case(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], cl
     except ConversationError as exc:
         case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
-    courier.screen(client.views_open, trigger_id=body["trigger_id"], view=view)
+    case_screens.show(courier, client, body, view)
 
 
 def show_decision(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -142,18 +143,6 @@ def show_decision(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any]
     ack()
     try:
         view = case_screens.decision_or_not_yet(ctx, reference, user, key)
-    except ConversationError as exc:
-        case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
-        return
-    case_screens.show(courier, client, body, view)
-
-
-def back_to_case(ctx: Context, courier: Courier, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """From a decision form back to the case, as it is now."""
-    user, _, reference = case_screens.clicked(body)
-    ack()
-    try:
-        view = case_screens.case_modal(ctx, reference, user)
     except ConversationError as exc:
         case_screens.tell_privately(courier, client, body, case_screens.refusal(exc))
         return
