@@ -16,9 +16,10 @@ from slack_sdk.errors import SlackApiError
 
 from conversations.academies import Academies
 
-# Errors that say nothing about the channel: Slack (or the way to it) failed.
+# Errors Slack answers with `ok: false` that say Slack (or the way to it) failed, not the call:
+# worth retrying. Every other error is permanent.
 TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
 
 

@@ -32,7 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.slack.alerts import ChannelUnknown, channel_problem, direct_message, retry_after
+from bot.slack.alerts import TRANSIENT_ERRORS, ChannelUnknown, channel_problem, direct_message, retry_after
 from bot.slack.reminder_posts import blocks as reminder_blocks
 from bot.slack.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.slack.views.text import CHANNEL_FALLBACK, UNDELIVERED, UNEXPECTED
@@ -46,10 +46,6 @@ log = logging.getLogger("ypsi.slack")
 CALL_TIMEOUT = 5  # seconds per Web API call: a claim's lease (outbox.LEASE) covers a few
 WORKERS = 4  # outbox deliveries
 SCREEN_WORKERS = 8  # screen calls, apart: a backlog of deliveries never delays a trigger id
-# Errors Slack answers with `ok: false` that are worth retrying; every other one is permanent.
-TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
 
 
 class Failure(Exception):
