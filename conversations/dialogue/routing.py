@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from conversations.academies import Academy
 from conversations.casefile.references import find_case
 from conversations.context import Context
 from conversations.delivery import outbox
@@ -116,11 +115,6 @@ def record_alert_posted(ctx: Context, reference: str, channel: str, ts: str) -> 
         case = find_case(uow.session, reference)
         case.alert_channel, case.alert_ts = channel, ts
         uow.commit()
-
-
-def academy_of(ctx: Context, key: str) -> Academy:
-    """The academy a case belongs to."""
-    return ctx.academies.get(key)
 
 
 def queue_alert(ctx: Context, session: Session, case: Case, *, mention_dsls: bool = False) -> int:
