@@ -1,0 +1,1 @@
+"""Adaptive Card builders: pure functions of plain data (they never query the database)."""

@@ -1,0 +1,94 @@
+"""Ids shared by the Adaptive Card builders, the Teams listeners and the tests.
+
+The values are Slack's (`bot.slack.ids`), so one vocabulary names every screen and button on
+both platforms. What Slack keeps in a view's `callback_id` and `private_metadata`, a Teams
+dialog card keeps in each button's `data`: every `Action.Submit` in a dialog carries
+`{"callback": <callback id>, "action": <action id>, "draft": <draft id>}` (or `"case":
+<reference>` and `"decision": <key>` for the DSL's screens). Buttons on a message carry
+`{"action": <action id>, "value": <what Slack's button value holds>}`; a button that opens a
+dialog adds `{"msteams": {"type": "task/fetch"}}`, so Teams asks the bot for the dialog.
+
+Inputs: the input id is the field key from `guidance.toml` (or `decisions.toml`), so validation
+errors map onto them directly; a date-and-time field is two inputs, the date under the key and
+the time under `time_input(key)` (`bot.teams.cards.inputs` reads them back).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.slack.ids import (
+    REMINDER_PREFIX,
+    STEP_SEPARATOR,
+    decide_action,
+    decision_of,
+    reminder_action,
+    reminder_action_of,
+    step_callback,
+    step_of,
+)
+
+__all__ = [
+    "REMINDER_PREFIX",
+    "ActionId",
+    "CallbackId",
+    "DataKey",
+    "decide_action",
+    "decision_of",
+    "reminder_action",
+    "reminder_action_of",
+    "step_callback",
+    "step_of",
+    "time_input",
+]
+
+
+class CallbackId(StrEnum):
+    """The screen a dialog card shows (Slack's callback ids)."""
+
+    REPORT_SHORTCUT = "ypsi_report_shortcut"
+    STEP = "ypsi_report_step"
+    REVIEW = "ypsi_report_review"
+    RESUME = "ypsi_report_resume"
+    SENT = "ypsi_report_sent"
+    NOTICE = "ypsi_notice"
+    CASE = "ypsi_case"
+    DECISION = "ypsi_case_decision"
+    HOME = "ypsi_home"
+    EXTEND_DEADLINE = "ypsi_reminder_extend"
+
+
+class ActionId(StrEnum):
+    """Buttons (Slack's action ids, and the submit button Slack's modals have built in)."""
+
+    SUBMIT = "ypsi_submit"  # a dialog's primary button: Slack's modal "submit"
+    BACK = "ypsi_back"
+    RESUME = "ypsi_resume"
+    START_AGAIN = "ypsi_start_again"
+    ACKNOWLEDGE = "ypsi_case_acknowledge"
+    OPEN_CASE = "ypsi_case_open"
+    DECIDE = "ypsi_case_decide"
+    BACK_TO_CASE = "ypsi_case_back"
+    REPORT_FROM_HOME = "ypsi_home_report"
+    SEND_DELETION_CHECK = "ypsi_case_deletion_check"
+    DELETION_CHECK_TO = "ypsi_case_deletion_check_to"  # the input naming whom to ask
+
+
+class DataKey(StrEnum):
+    """Keys of an `Action.Submit`'s data besides the inputs."""
+
+    ACTION = "action"
+    CALLBACK = "callback"
+    DRAFT = "draft"
+    CASE = "case"
+    DECISION = "decision"
+    VALUE = "value"
+    REMINDER = "reminder"
+
+
+TIME_SUFFIX = STEP_SEPARATOR + "time"
+
+
+def time_input(key: str) -> str:
+    """The id of the time half of a date-and-time field (the date half's id is `key`)."""
+    return f"{key}{TIME_SUFFIX}"
