@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from conversations.errors import ConfigError
+from conversations.platforms import GUID, SLACK, TEAMS, TEAMS_PREFIX, person_id, platform_of
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{8,}$")
-USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
 TEAM_ID = re.compile(r"^T[A-Z0-9]{8,}$")
+# A Teams channel's or team's conversation id, e.g. 19:0a1b…@thread.tacv2.
+TEAMS_THREAD = r"19:[^\s@;]+@thread\.[a-z0-9]+"
+TEAMS_CHANNEL = re.compile(rf"^{TEAMS_PREFIX}{TEAMS_THREAD}$")
+TEAMS_TEAM = re.compile(rf"^{TEAMS_THREAD}$")
+TENANT_ID = re.compile(rf"^{GUID}$")
+PERSON_IDS = "Slack user ids (U… or slack:U…) or Teams ids (teams:<Entra object id>)"
 # "URGENT YPSI concern YPSI-2026-0042 at <name>" must fit a Slack header (150 characters).
 NAME_LIMIT = 100
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
@@ -53,6 +59,26 @@ class Academy:
     terms: tuple[tuple[date, date], ...] = ()
     reminders: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # user id -> name, for the practice console
+    teams_channel: str = (
+        ""  # a Teams academy's DSL channel, teams:19:…@thread.tacv2 (else Slack's dsl_channel)
+    )
+    teams_team: str = ""  # the team whose roster must be the safeguarding team
+    tenant_id: str = ""  # the academy's Microsoft 365 tenant
+
+    @property
+    def platform(self) -> str:
+        """Where the academy's DSL team works: "teams" with a Teams channel, else "slack"."""
+        return TEAMS if self.teams_channel else SLACK
+
+    @property
+    def destination(self) -> str:
+        """The DSL channel's recipient id, on the academy's platform."""
+        return self.teams_channel or self.dsl_channel
+
+    @property
+    def workspace(self) -> str:
+        """Where the academy's staff sign in: its Slack team id, or its Microsoft 365 tenant."""
+        return self.tenant_id if self.platform == TEAMS else self.team_id
 
     @property
     def safeguarding_team(self) -> tuple[str, ...]:
@@ -82,11 +108,20 @@ class Academies:
         return list(self.by_key.values())
 
     def for_staff(self, user_id: str, team_id: str = "") -> list[Academy]:
-        """Academies a member of staff may report to: those listing them, else their workspace's."""
+        """Academies a member of staff may report to: those listing them, else their workspace's.
+
+        A workspace is a Slack team id (T…) for a Slack person, a tenant id for a Teams person;
+        an unlisted person is offered only academies on their own platform.
+        """
         listed = [a for a in self.all() if user_id in a.staff_users or a.may_see_cases(user_id)]
         if listed:
             return listed
-        return [a for a in self.all() if not a.team_id or not team_id or a.team_id == team_id]
+        platform = platform_of(user_id)
+        return [
+            a
+            for a in self.all()
+            if a.platform == platform and (not team_id or not a.workspace or a.workspace == team_id)
+        ]
 
     def dsl_of(self, user_id: str) -> list[Academy]:
         """Academies whose cases this user may see."""
@@ -129,22 +164,25 @@ def load_academies(path: Path) -> Academies:
 
 
 def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
-    where = f"academies file {path}, academy #{index}"
+    where = f"academies file {path}, academy #{index}" + (f" ({raw['key']})" if "key" in raw else "")
     try:
         academy = Academy(
             key=str(raw["key"]),
             name=str(raw["name"]),
-            dsl_channel=str(raw["dsl_channel"]),
-            dsl_users=tuple(raw["dsl_users"]),
-            deputy_users=tuple(raw.get("deputy_users", ())),
-            principal_user=str(raw.get("principal_user", "")),
-            staff_users=tuple(raw.get("staff_users", ())),
+            dsl_channel=str(raw.get("dsl_channel", "")),
+            dsl_users=_people("dsl_users", raw["dsl_users"]),
+            deputy_users=_people("deputy_users", raw.get("deputy_users", ())),
+            principal_user=_principal(raw.get("principal_user", "")),
+            staff_users=_people("staff_users", raw.get("staff_users", ())),
             team_id=str(raw.get("team_id", "")),
             contacts=tuple(_contact(c) for c in raw.get("contacts", ())),
             closures=tuple(date.fromisoformat(str(d)) for d in raw.get("closures", ())),
             terms=_terms(raw.get("terms", ())),
             reminders=dict(raw.get("reminders", {})),
             names=_names(raw.get("names", {})),
+            teams_channel=str(raw.get("teams_channel", "")),
+            teams_team=str(raw.get("teams_team", "")),
+            tenant_id=str(raw.get("tenant_id", "")).lower(),
         )
     except KeyError as exc:
         raise ConfigError(f"{where}: missing {exc.args[0]}") from None
@@ -152,6 +190,30 @@ def _academy(path: Path, index: int, raw: dict[str, Any]) -> Academy:
         raise ConfigError(f"{where}: {exc}") from None
     _check_ids(where, academy)
     return academy
+
+
+def _people(name: str, raw: Any) -> tuple[str, ...]:
+    """A list of people as the services name them (`slack:U…` becomes `U…`)."""
+    if isinstance(raw, str) or not isinstance(raw, (list, tuple)):
+        raise ValueError(f'{name}: a list of ids, e.g. ["U0123456789"]')
+    ids, bad = [], []
+    for written in raw:
+        try:
+            ids.append(person_id(str(written)))
+        except ValueError:
+            bad.append(str(written))
+    if bad:
+        raise ValueError(f"{name}: not {PERSON_IDS}: {', '.join(bad)}")
+    return tuple(dict.fromkeys(ids))
+
+
+def _principal(raw: Any) -> str:
+    if not raw:
+        return ""
+    try:
+        return person_id(str(raw))
+    except ValueError:
+        raise ValueError(f"principal_user '{raw}' is not one of {PERSON_IDS}") from None
 
 
 def _contact(raw: dict[str, Any]) -> LocalContact:
@@ -168,16 +230,14 @@ def _terms(raw: Any) -> tuple[tuple[date, date], ...]:
 
 
 def _names(raw: Any) -> dict[str, str]:
-    """Staff names by Slack user id (optional): what the practice console shows for each id."""
+    """Staff names by person id (optional): what the practice console shows for each id."""
     if not isinstance(raw, dict):
-        raise ValueError('names: a table of Slack user id = "name"')
-    bad = [str(k) for k in raw if not USER_ID.match(str(k))]
-    if bad:
-        raise ValueError(f"names: not Slack user ids (U…): {', '.join(bad)}")
+        raise ValueError('names: a table of person id = "name"')
+    ids = _people("names", list(raw))
     empty = [str(k) for k, v in raw.items() if not isinstance(v, str) or not v.strip() or len(v) > NAME_MAX]
     if empty:
         raise ValueError(f"names: give each a name of 1 to {NAME_MAX} characters: {', '.join(empty)}")
-    return {str(k): v.strip() for k, v in raw.items()}
+    return {person: str(v).strip() for person, v in zip(ids, raw.values(), strict=True)}
 
 
 def _check_ids(where: str, a: Academy) -> None:
@@ -188,16 +248,41 @@ def _check_ids(where: str, a: Academy) -> None:
             len(a.name) <= NAME_LIMIT,
             f"name is {len(a.name)} characters: at most {NAME_LIMIT} (it heads the DSL's alert in Slack)",
         ),
-        (CHANNEL_ID.match(a.dsl_channel), f"dsl_channel '{a.dsl_channel}' is not a Slack channel id (C…)"),
-        (a.dsl_users, "dsl_users needs at least one Slack user id"),
-        (not a.team_id or TEAM_ID.match(a.team_id), f"team_id '{a.team_id}' is not a Slack team id (T…)"),
         (
-            not a.principal_user or USER_ID.match(a.principal_user),
-            f"principal_user '{a.principal_user}' is not a Slack user id (U…)",
+            bool(a.dsl_channel) != bool(a.teams_channel),
+            "give the DSL channel on one platform: dsl_channel (Slack) or teams_channel (Teams), not "
+            + ("both" if a.dsl_channel else "neither"),
         ),
+        (a.dsl_users, "dsl_users needs at least one person id"),
+        (not a.team_id or TEAM_ID.match(a.team_id), f"team_id '{a.team_id}' is not a Slack team id (T…)"),
+        *(_teams_checks(a) if a.teams_channel else _slack_checks(a)),
     ]
-    bad_users = [u for u in (*a.dsl_users, *a.deputy_users, *a.staff_users) if not USER_ID.match(str(u))]
-    checks.append((not bad_users, f"not Slack user ids (U…): {', '.join(map(str, bad_users))}"))
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"{where}: {message}")
+
+
+def _slack_checks(a: Academy) -> list[tuple[object, str]]:
+    stray = [name for name in ("teams_team", "tenant_id") if getattr(a, name)]
+    return [
+        (CHANNEL_ID.match(a.dsl_channel), f"dsl_channel '{a.dsl_channel}' is not a Slack channel id (C…)"),
+        (not stray, f"{', '.join(stray)}: only for a Teams academy (one with teams_channel)"),
+    ]
+
+
+def _teams_checks(a: Academy) -> list[tuple[object, str]]:
+    return [
+        (
+            TEAMS_CHANNEL.match(a.teams_channel),
+            f"teams_channel '{a.teams_channel}' is not a Teams channel id (teams:19:…@thread.tacv2)",
+        ),
+        (
+            TEAMS_TEAM.match(a.teams_team),
+            f"teams_team '{a.teams_team}' is not a Teams team id (19:…@thread.tacv2): the team whose "
+            "members must all be DSLs or deputies",
+        ),
+        (
+            TENANT_ID.match(a.tenant_id),
+            f"tenant_id '{a.tenant_id}' is not a Microsoft 365 tenant id (a GUID)",
+        ),
+    ]

@@ -20,7 +20,8 @@ from typing import Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from conversations.academies import USER_ID, Academies, Academy
+from conversations.academies import Academies, Academy
+from conversations.platforms import is_person
 from conversations.protection.crypto import DecryptionError
 from conversations.storage.db import Database
 from conversations.storage.models import PersonName
@@ -131,7 +132,7 @@ def people(
             continue
         if user_id.startswith(CLI):
             out[user_id] = Person(user_id, user_id[len(CLI) :], "command line")
-        elif not USER_ID.match(user_id):
+        elif not is_person(user_id):
             out[user_id] = Person(user_id, user_id, "")
         else:
             out[user_id] = Person(user_id, directory.name_of(user_id), known.get(user_id, "member of staff"))

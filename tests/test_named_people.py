@@ -107,7 +107,10 @@ def test_academies_file_names_are_checked(tmp_path: Path):
     good.write_text(base + '[academy.names]\nU0123456789 = " Alex Morgan "\n')
     assert load_academies(good).get("oak").names == {"U0123456789": "Alex Morgan"}
     for names, problem in (
-        ('alex = "Alex Morgan"', "names: not Slack user ids (U…): alex"),
+        (
+            'alex = "Alex Morgan"',
+            "names: not Slack user ids (U… or slack:U…) or Teams ids (teams:<Entra object id>): alex",
+        ),
         ('U0123456789 = ""', "names: give each a name of 1 to 80 characters: U0123456789"),
         (f'U0123456789 = "{"x" * 81}"', "names: give each a name of 1 to 80 characters"),
     ):

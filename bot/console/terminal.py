@@ -305,7 +305,7 @@ class Console:
     def show_alert(self, alert: Alert, when: str) -> None:
         """Print the minimal DSL channel card, as Slack would show it."""
         academy = self.ctx.academies.get(alert.academy_key)
-        self.say(f"\n--- the DSL channel {academy.dsl_channel} receives {when}---".replace("  ", " "))
+        self.say(f"\n--- the DSL channel {academy.destination} receives {when}---".replace("  ", " "))
         for line in alert_lines(alert):
             self.say(f"| {line}")
         self.say("---")

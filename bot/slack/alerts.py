@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from conversations.academies import Academies
+from conversations.platforms import SLACK
 
 # Errors Slack answers with `ok: false` that say Slack (or the way to it) failed, not the call:
 # worth retrying. Every other error is permanent.
@@ -81,6 +82,8 @@ def channel_problems(academies: Academies, client: WebClient) -> list[str]:
     """One line per academy whose DSL channel cannot be used (for `ypsi check-config`)."""
     lines = []
     for academy in academies.all():
+        if academy.platform != SLACK:  # a Teams academy's channel is checked by its roster
+            continue
         try:
             problem = channel_problem(client, academy.dsl_channel)
         except ChannelUnknown as exc:

@@ -40,6 +40,7 @@ from conversations.context import Context
 from conversations.delivery import outbox
 from conversations.delivery.outbox import CHANNEL, Kind, Outgoing
 from conversations.dialogue import reports, routing
+from conversations.platforms import SLACK
 from conversations.scheduling.reminder_messages import from_data
 
 log = logging.getLogger("ypsi.slack")
@@ -109,7 +110,7 @@ class Courier:
 
     def send_due(self) -> int:
         """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""
-        items = outbox.claim(self.ctx)
+        items = outbox.claim(self.ctx, SLACK)
         for item in items:
             self._deliver(item)
         return len(items)
@@ -156,7 +157,7 @@ class Courier:
 
     def _deliver_ids(self, ids: list[int]) -> None:
         try:
-            items = outbox.claim(self.ctx, ids)
+            items = outbox.claim(self.ctx, SLACK, ids)
         except Exception:
             log.exception("outbox rows not claimed; the runner delivers them when due")
             return
@@ -174,7 +175,7 @@ class Courier:
                 failure.error,
                 extra={"case": item.reference, "kind": item.kind, "delivery": item.id},
             )
-            for fallback in outbox.claim(self.ctx, fallbacks) if fallbacks else []:
+            for fallback in outbox.claim(self.ctx, SLACK, fallbacks) if fallbacks else []:
                 self._deliver(fallback)
             return
         outbox.delivered(self.ctx, item, posted_at=posted)

@@ -72,7 +72,6 @@ class ActionId(StrEnum):
     REPORT_FROM_HOME = "ypsi_home_report"
     SEND_DELETION_CHECK = "ypsi_case_deletion_check"
     DELETION_CHECK_TO = "ypsi_case_deletion_check_to"  # the input naming whom to ask
-    EXTEND_DEADLINE = "ypsi_reminder_extend"  # opens the extend dialog from a reminder
 
 
 class DataKey(StrEnum):

@@ -3,6 +3,8 @@ change it tells of, so a case exists exactly when its alert is on its way.
 
 A row names its recipient platform-neutrally (the academy's DSL `channel`, or a `user`) and
 holds plain data a front end renders (a reference to render from, or a reminder's message).
+It carries the platform of its recipient (`platforms.platform_of`): each front end claims only
+its own platform's rows, so a Teams row is never touched by the Slack courier, nor the reverse.
 The process that wrote it delivers it at once after commit; if that fails or the process dies,
 any runner claims it when it falls due (`next_attempt_at`, which is also the lease of a claim).
 
@@ -28,6 +30,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from conversations.context import Context
+from conversations.platforms import platform_of
 from conversations.protection import audit
 from conversations.storage.models import Case, OutboxMessage, Reminder
 
@@ -113,6 +116,7 @@ def add(
     """Write one message in the caller's transaction; returns its id (to deliver after commit)."""
     row = OutboxMessage(
         kind=kind,
+        platform=platform_of(recipient_id),
         recipient_kind=recipient_kind,
         recipient_id=recipient_id,
         academy_key=academy_key or (case.academy_key if case is not None else None),
@@ -130,8 +134,8 @@ def add(
     return row.id
 
 
-def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> list[Outgoing]:
-    """Claim due rows (only `ids` when given) for one lease, oldest first, one statement.
+def claim(ctx: Context, platform: str, ids: Sequence[int] | None = None, limit: int = 20) -> list[Outgoing]:
+    """Claim due rows of `platform` (only `ids` when given) for one lease, oldest first, one statement.
 
     A row waits while an earlier row for the same case and recipient is still pending, so a
     card is posted before it is updated and a person's messages arrive in order.
@@ -144,7 +148,12 @@ def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> li
         earlier.state == PENDING,
         earlier.id < OutboxMessage.id,
     )
-    claimable = and_(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, ~queued_behind)
+    claimable = and_(
+        OutboxMessage.state == PENDING,
+        OutboxMessage.platform == platform,
+        OutboxMessage.next_attempt_at <= now,
+        ~queued_behind,
+    )
     picked = select(OutboxMessage.id).where(claimable)
     if ids is not None:
         picked = picked.where(OutboxMessage.id.in_(list(ids)))
@@ -287,7 +296,7 @@ def _fall_back(
             for user in academy.dsl_users
         ]
     payload = {"reference": item.reference, "what": LABELS[Kind(row.kind)], "error": problem}
-    return [add(session, Kind.UNDELIVERED, CHANNEL, academy.dsl_channel, payload=payload, **common)]
+    return [add(session, Kind.UNDELIVERED, CHANNEL, academy.destination, payload=payload, **common)]
 
 
 def dead_letters(

@@ -19,7 +19,7 @@ def file_refused(ctx: Context, user_id: str, team_id: str, place: str, channel_i
     In a DSL channel that is the channel's academy; in a direct message, the sender's academies.
     """
     if place == DSL_CHANNEL:
-        academies = [a for a in ctx.academies.all() if a.dsl_channel == channel_id]
+        academies = [a for a in ctx.academies.all() if a.destination == channel_id]
     else:
         academies = ctx.academies.for_staff(user_id, team_id)
     with ctx.db.unit_of_work() as uow:

@@ -86,7 +86,7 @@ def alert_for(ctx: Context, case: Case) -> Alert:
         reference=case.reference,
         academy_key=academy.key,
         academy_name=academy.name,
-        channel=academy.dsl_channel,
+        channel=academy.destination,
         dsl_users=academy.dsl_users,
         urgent=case.urgent,
         in_progress=case.submitted_at is None,
@@ -119,7 +119,7 @@ def record_alert_posted(ctx: Context, reference: str, channel: str, ts: str) -> 
 
 def queue_alert(ctx: Context, session: Session, case: Case, *, mention_dsls: bool = False) -> int:
     """Write the case's card to the DSL channel in the outbox (posted, or updated once posted)."""
-    channel = ctx.academies.get(case.academy_key).dsl_channel
+    channel = ctx.academies.get(case.academy_key).destination
     payload = {"reference": case.reference, "mention_dsls": mention_dsls}
     return outbox.add(
         session, outbox.Kind.ALERT, outbox.CHANNEL, channel, now=ctx.clock(), case=case, payload=payload
@@ -128,7 +128,7 @@ def queue_alert(ctx: Context, session: Session, case: Case, *, mention_dsls: boo
 
 def queue_card_update(ctx: Context, session: Session, case: Case) -> int:
     """Write an update of the case's card (its status or owner changed) in the outbox."""
-    channel = ctx.academies.get(case.academy_key).dsl_channel
+    channel = ctx.academies.get(case.academy_key).destination
     payload = {"reference": case.reference}
     return outbox.add(
         session, outbox.Kind.CARD, outbox.CHANNEL, channel, now=ctx.clock(), case=case, payload=payload

@@ -8,6 +8,7 @@ from typing import Any
 
 from conversations.errors import InvalidAnswer
 from conversations.guidance.policy import Field, Step
+from conversations.platforms import TEAMS_PERSON
 from conversations.scheduling.calendar import LONDON
 
 Raw = str | list[str] | None
@@ -104,11 +105,14 @@ def _text(field: Field, value: Raw, options: dict[str, str]) -> str:
 
 
 def _user(field: Field, value: Raw, options: dict[str, str]) -> str:
-    # Slack's user picker gives the id; a typed mention <@U123|name> is accepted too.
+    # Slack's user picker gives the id; a typed mention <@U123|name> is accepted too. A Teams
+    # people picker's choice arrives as teams:<Entra object id>.
     match = re.fullmatch(r"<?@?([UW][A-Z0-9]{8,20})(?:\|[^>]*)?>?", value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError("Please choose a member of staff.")
-    return match.group(1)
+    if match is not None:
+        return match.group(1)
+    if isinstance(value, str) and TEAMS_PERSON.match(value.strip().lower()):
+        return value.strip().lower()
+    raise ValueError("Please choose a member of staff.")
 
 
 def _names(field: Field, value: Raw, options: dict[str, str]) -> list[str]:

@@ -95,7 +95,7 @@ def _for_case(ctx: Context, session: Session, row: Reminder, case: Case) -> Remi
     }
     principal = (academy.principal_user,) if academy.principal_user else academy.dsl_users
     channel, users = _targets(
-        kind.to, academy.dsl_channel, case, row, academy.deputy_users or academy.dsl_users, principal
+        kind.to, academy.destination, case, row, academy.deputy_users or academy.dsl_users, principal
     )
     buttons = tuple(b for name in kind.buttons for b in _buttons(name, row, case, pending))
     return ReminderMessage(
@@ -164,7 +164,7 @@ def _for_draft(ctx: Context, row: Reminder, draft: Draft) -> ReminderMessage:
         kind=row.kind,
         academy_key=academy.key if academy else "",
         reference=None,
-        channel=academy.dsl_channel if to_channel else None,
+        channel=academy.destination if to_channel else None,
         users=(draft.user_id,) if "teacher" in kind.to else (),
         title=kind.title.format(**fields),
         text=kind.text.format(**fields),
@@ -191,7 +191,7 @@ def _digest(ctx: Context, session: Session, row: Reminder) -> ReminderMessage:
         kind=DIGEST,
         academy_key=academy.key,
         reference=None,
-        channel=academy.dsl_channel,
+        channel=academy.destination,
         users=(),
         title=kind.title.format(**fields),
         text=kind.text.format(**fields),

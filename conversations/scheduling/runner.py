@@ -11,7 +11,8 @@ With a `sender` (the Slack bot's), a due reminder is instead handed to the outbo
 with one outbox row per recipient in one transaction, then delivered at once. Each recipient's
 copy then succeeds, is retried or is dead-lettered on its own (a failed direct message never
 re-posts the channel copy), and the runner's loop delivers what falls due in the outbox every
-OUTBOX_EVERY seconds.
+OUTBOX_EVERY seconds. With front ends on several platforms, `Senders` joins their senders: each
+claims only its platform's rows, so a reminder reaches each recipient through their own front end.
 """
 
 from __future__ import annotations
@@ -50,6 +51,23 @@ class Sender(Protocol):
 
     def send_due(self) -> int:
         """Claim and deliver the rows that are due; returns how many."""
+
+
+@dataclass(frozen=True)
+class Senders:
+    """The senders of several front ends as one: each claims only its own platform's outbox
+    rows, so every row handed over, and every row that falls due, reaches its recipient's front end."""
+
+    senders: tuple[Sender, ...]
+
+    def send(self, ids: Sequence[int]) -> None:
+        """Hand these rows to every front end; each delivers those of its platform."""
+        for sender in self.senders:
+            sender.send(ids)
+
+    def send_due(self) -> int:
+        """Every front end's due rows; returns how many were claimed in all."""
+        return sum(sender.send_due() for sender in self.senders)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from conversations.protection.crypto import EncryptedJSON, EncryptedText
 
+# Column widths of ids (migration 0011): a person is `U…` or `teams:<GUID>` (42 characters); a
+# workspace a Slack team or a tenant GUID; a conversation or a posted message may be a Teams
+# conversation id (`19:…@thread.tacv2`, `a:1…` for a chat), far longer than Slack's.
+PERSON = 64
+CONVERSATION = 255
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC in and out, on SQLite (which stores naive text) as on PostgreSQL."""
@@ -40,8 +46,8 @@ class Draft(Base):
     __tablename__ = "drafts"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    user_id: Mapped[str] = mapped_column(String(32))
+    team_id: Mapped[str] = mapped_column(String(PERSON))
+    user_id: Mapped[str] = mapped_column(String(PERSON))
     academy_key: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -69,8 +75,8 @@ class Case(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     academy_key: Mapped[str] = mapped_column(String(64), index=True)
-    team_id: Mapped[str] = mapped_column(String(32))
-    reporter_id: Mapped[str] = mapped_column(String(32), index=True)
+    team_id: Mapped[str] = mapped_column(String(PERSON))
+    reporter_id: Mapped[str] = mapped_column(String(PERSON), index=True)
     draft_id: Mapped[str | None] = mapped_column(ForeignKey("drafts.id"), unique=True)
     state: Mapped[str] = mapped_column(String(32), index=True)
     answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("cases.answers"), default=dict)
@@ -79,11 +85,11 @@ class Case(Base):
     urgent: Mapped[bool] = mapped_column(default=False)
     under_13: Mapped[bool] = mapped_column(default=False)
     immediate_referral: Mapped[bool] = mapped_column(default=False)
-    owner_id: Mapped[str | None] = mapped_column(String(32))
+    owner_id: Mapped[str | None] = mapped_column(String(PERSON))
     facts: Mapped[list[Any]] = mapped_column(JSON, default=list)
     decisions: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("cases.decisions"), default=dict)
-    alert_channel: Mapped[str | None] = mapped_column(String(32))
-    alert_ts: Mapped[str | None] = mapped_column(String(32))
+    alert_channel: Mapped[str | None] = mapped_column(String(CONVERSATION))
+    alert_ts: Mapped[str | None] = mapped_column(String(CONVERSATION))
     created_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
@@ -102,9 +108,9 @@ class Deletion(Base):
     pseudonym: Mapped[str] = mapped_column(EncryptedText("deletions.pseudonym"))
     deadline: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    follow_up_user: Mapped[str | None] = mapped_column(String(32))
+    follow_up_user: Mapped[str | None] = mapped_column(String(PERSON))
     confirmed_at: Mapped[datetime | None]
-    confirmed_by: Mapped[str | None] = mapped_column(String(32))
+    confirmed_by: Mapped[str | None] = mapped_column(String(PERSON))
 
 
 class AuditEvent(Base):
@@ -115,7 +121,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     academy_key: Mapped[str | None] = mapped_column(String(64))
-    actor_id: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str] = mapped_column(String(PERSON))
     at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(64))
     from_state: Mapped[str | None] = mapped_column(String(32))
@@ -199,7 +205,7 @@ class PersonName(Base):
 
     __tablename__ = "person_names"
 
-    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(PERSON), primary_key=True)
     name: Mapped[str] = mapped_column(EncryptedText("person_names.name"))
     fetched_at: Mapped[datetime]
 
@@ -209,15 +215,17 @@ class OutboxMessage(Base):
 
     Platform-neutral: who gets it (`recipient_kind` channel or user, and an id) and plain data
     a front end renders (`payload`, sealed: a reminder's private copy may name a pseudonym;
-    emptied once delivered or dead). `next_attempt_at` is both the due time and the lease.
+    emptied once delivered or dead). `platform` says which front end delivers it (from the
+    recipient's id). `next_attempt_at` is both the due time and the lease.
     """
 
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
     recipient_kind: Mapped[str] = mapped_column(String(16))
-    recipient_id: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(String(CONVERSATION))
     academy_key: Mapped[str | None] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminders.id"), index=True)
@@ -231,3 +239,18 @@ class OutboxMessage(Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+
+class Address(Base):
+    """Where a front end reaches a person or channel proactively (see delivery/addresses.py).
+
+    An opaque conversation reference the front end stored (Teams: conversation id, service URL,
+    tenant id): ids and URLs only, never a name or anything about a pupil.
+    """
+
+    __tablename__ = "addresses"
+
+    who: Mapped[str] = mapped_column(String(CONVERSATION), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -325,7 +325,7 @@ def _user(field: Field, options: dict[str, str], value: Any) -> list[Element]:
         people = {str(value): "The person chosen already", **people}
     element = _base(field, "Input.ChoiceSet", "Please choose a member of staff.")
     element["choices"] = [{"title": name, "value": key} for key, name in list(people.items())[:CHOICES]]
-    element["style"] = "filtered"
+    element["style"] = "compact"
     element["placeholder"] = "Choose a person"
     if value:
         element["value"] = str(value)

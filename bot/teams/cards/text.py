@@ -24,7 +24,7 @@ NO_OPEN_CASES = "There are no open cases for your academies."
 NO_REPORTS = "You have not sent any reports. Send report to ypsi-bot to start one."
 MORE_CASES = "{count} more open cases are not shown: send case and the reference to ypsi-bot to open one."
 STATUS_HINT = "You will get a message here when a DSL picks your report up. Send status to see it."
-EXPORT_HINT = "`ypsi case export` writes the whole record."
+EXPORT_HINT = "the export (ypsi case export) has all of it."
 
 
 def escape(text: str) -> str:
