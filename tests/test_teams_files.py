@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.teams.listeners.words import FILE_REFUSED
 from conversations.dialogue import refusals
 from conversations.storage.models import AuditEvent
-from tests.teams.fixtures import LARCHWOOD, TEACHER
+from tests.teams.fixtures import DSL_CHANNEL, LARCHWOOD, TEACHER
 
 
 def _file(teams) -> dict:
@@ -62,8 +62,8 @@ def test_a_file_with_the_word_report_is_still_refused(teams):
     assert all(not s.cards for s in teams.connector.sent)
 
 
-def test_a_file_in_a_channel_is_refused_there(teams):
-    channel = "19:larchwood-dsl@thread.tacv2"
+def test_a_file_in_a_dsl_channel_is_refused_there_and_audited_for_its_academy(teams):
+    channel = DSL_CHANNEL
 
     teams.post(
         teams.activity(

@@ -92,7 +92,7 @@ def test_report_end_to_end(teams):
     assert case.team_id == teams.settings.teams_tenant_id
     rows = outbox_rows(teams.ctx)
     assert [(r.kind, r.recipient_id) for r in rows] == [
-        ("alert", LARCHWOOD.dsl_channel),
+        ("alert", LARCHWOOD.destination),
         ("receipt", TEACHER.id),
         ("principal", PRINCIPAL.id),
     ]
@@ -151,7 +151,7 @@ def test_urgent_alert_goes_before_the_report_is_finished(teams):
     assert case.urgent and case.submitted_at is None
     rows = outbox_rows(teams.ctx)
     assert [(r.kind, r.recipient_id) for r in rows] == [
-        ("alert", LARCHWOOD.dsl_channel),
+        ("alert", LARCHWOOD.destination),
         ("principal", PRINCIPAL.id),
     ]
     assert rows[0].payload["mention_dsls"] is True

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.teams.app import PATH
 from conversations.storage.models import AuditEvent, Draft
 from tests.teams.fixtures import TEACHER
-from tests.teams.harness import APP_ID, claims, sign
+from tests.teams.harness import APP_ID, TeamsHarness, claims, sign
 
 ANOTHER_APP = "0f9e8d7c-6b5a-4c3d-2e1f-0a9b8c7d6e5f"
 
@@ -107,16 +107,17 @@ def test_an_oversized_body_is_refused_before_it_is_read(teams):
     _nothing_happened(teams)
 
 
-def test_the_environment_cannot_turn_validation_off(teams, monkeypatch):
+def test_the_environment_cannot_turn_validation_off(teams_ctx, connector, openid, monkeypatch):
     """The SDK reads DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS unless told: the app tells it."""
     monkeypatch.setenv("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS", "true")
-    from bot.teams.app import create_app
-    from tests.teams.harness import outbound_token
+    harness = TeamsHarness(teams_ctx, connector, openid)
+    try:
+        response = harness.post(harness.activity(TEACHER, "message", text="help"), token=None)
+    finally:
+        harness.stop()
 
-    app = create_app(teams.ctx, teams.settings, teams.outbox, cloud=teams.openid.cloud, token=outbound_token)
-
-    assert app.options.dangerously_allow_unauthenticated_requests is False
-    assert teams.post(teams.activity(TEACHER, "message", text="help"), token=None).status == 401
+    assert response.status == 401
+    assert connector.sent == []
 
 
 def _unsigned(payload: dict) -> str:

@@ -1,4 +1,4 @@
-"""The Teams app: the Teams SDK's `App` on the services' context, with its listeners.
+"""The Teams app: the Teams SDK's `App` with the bot's credentials.
 
 Every inbound activity's JWT is validated by the SDK (issuer, audience = the app id, signing keys
 from the Bot Framework OpenID metadata, expiry) before any listener runs: the SDK's switch to turn
@@ -17,21 +17,15 @@ from microsoft_teams.apps import App
 from microsoft_teams.apps.http import FastAPIAdapter
 
 from bot.config import Settings
-from bot.teams.listeners import Outbox, register_all
-from conversations.context import Context
 
 PATH = "/api/messages"
 
 
 def create_app(
-    ctx: Context,
-    settings: Settings,
-    outbox: Outbox,
-    *,
-    cloud: CloudEnvironment = PUBLIC,
-    token: TokenProvider | None = None,
+    settings: Settings, *, cloud: CloudEnvironment = PUBLIC, token: TokenProvider | None = None
 ) -> App:
-    """The app on the services' context; `outbox` delivers the messages a listener queued.
+    """The SDK's app with the bot's credentials; `bot.teams.listeners.register_all` adds the
+    listeners (they need the courier, which needs the app's token provider).
 
     `cloud` and `token` exist for tests only: a cloud whose OpenID metadata and keys are served
     on loopback (activities signed with a local key), and a token for the fake Bot Connector.
@@ -40,7 +34,7 @@ def create_app(
     credentials: dict[str, Any] = (
         {"token": token} if token is not None else {"client_secret": settings.teams_app_password}
     )
-    app = App(
+    return App(
         client_id=settings.teams_app_id,
         tenant_id=settings.teams_tenant_id,
         cloud=cloud,
@@ -52,5 +46,3 @@ def create_app(
         fetch_user_token=False,
         **credentials,
     )
-    register_all(app, ctx, outbox)
-    return app

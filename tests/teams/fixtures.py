@@ -14,21 +14,28 @@ import pytest
 from conversations.academies import Academies, Academy
 from conversations.context import Context
 from tests.teams.fake_connector import FakeConnector
-from tests.teams.harness import OpenIdServer, Person, TeamsHarness
+from tests.teams.harness import TENANT, OpenIdServer, Person, TeamsHarness
 
 TEACHER = Person("3f2a9d1e-0b4c-4e8a-9f61-2d7c5b8a1e01", "Sam Teacher")
 DSL = Person("7c4e1b2a-9d3f-4a6b-8e52-1f0a3c6d9b02", "Alex DSL")
 DEPUTY = Person("a1b2c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c03", "Jo Deputy")
 PRINCIPAL = Person("c0ffee00-1234-4abc-9def-56789abcde04", "Pat Principal")
 ROAMING = Person("0d0e0a0d-beef-4cab-b00c-1d2e3f4a5b05", "Unlisted Person")
+DSL_TEAM = "19:larchwood-safeguarding@thread.tacv2"
+DSL_CHANNEL = "19:larchwood-dsl@thread.tacv2"
+# An academy whose DSL team works in Teams (TEAMS.md): its channel, the team whose roster is
+# checked, its tenant; staff of the tenant not listed may report too (as in a Slack workspace).
 LARCHWOOD = Academy(
     key="larchwood",
     name="Larchwood Academy",
-    dsl_channel="C0LARDSL000",
+    dsl_channel="",
     dsl_users=(DSL.id,),
     deputy_users=(DEPUTY.id,),
     principal_user=PRINCIPAL.id,
     staff_users=(TEACHER.id,),
+    teams_channel=f"teams:{DSL_CHANNEL}",
+    teams_team=DSL_TEAM,
+    tenant_id=TENANT,
 )
 
 

@@ -34,6 +34,7 @@ from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment,
 
 from bot.config import Settings
 from bot.teams.app import PATH, create_app
+from bot.teams.listeners import register_all
 from bot.teams.server import Limits, TeamsServer
 from conversations.context import Context
 from tests.teams.fake_connector import FakeConnector
@@ -213,7 +214,8 @@ class TeamsHarness:
         self.outbox = RecordingOutbox()
         self.dialogs: dict[str, dict[str, Any]] = {}  # person id -> the card their dialog shows
         self._ids = itertools.count(1)
-        app = create_app(ctx, self.settings, self.outbox, cloud=openid.cloud, token=outbound_token)
+        app = create_app(self.settings, cloud=openid.cloud, token=outbound_token)
+        register_all(app, ctx, self.outbox)
         self.server = TeamsServer(app, "127.0.0.1", 0, Limits(stop_wait=5)).start()
         self.url = f"http://127.0.0.1:{self.server.address[1]}{PATH}"
 

@@ -10,8 +10,9 @@ from typing import Any
 
 from microsoft_teams.api import ActivityBase
 
-PREFIX = "teams:"
-ENTRA_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+from conversations.platforms import GUID, TEAMS_PREFIX, teams_person
+
+ENTRA_ID = re.compile(rf"^{GUID}$")
 PERSONAL = "personal"
 
 
@@ -19,7 +20,7 @@ def person_of(activity: ActivityBase) -> str:
     """`teams:<Entra object id>` of the sender, or "" when the activity names none (a guest of
     another directory, a bot): such a sender is treated as no one the academies list."""
     object_id = (activity.from_.aad_object_id or "").lower()
-    return PREFIX + object_id if ENTRA_ID.match(object_id) else ""
+    return teams_person(object_id) if ENTRA_ID.match(object_id) else ""
 
 
 def tenant_of(activity: ActivityBase) -> str:
@@ -35,7 +36,7 @@ def is_personal(activity: ActivityBase) -> bool:
 
 def channel_of(activity: ActivityBase) -> str:
     """The conversation as a recipient id (`teams:<conversation id>`), without a thread's suffix."""
-    return PREFIX + activity.conversation.id.split(";", 1)[0]
+    return TEAMS_PREFIX + activity.conversation.id.split(";", 1)[0]
 
 
 def address_of(activity: ActivityBase) -> dict[str, str]:
