@@ -22,6 +22,9 @@ DEFAULT_ACADEMIES_FILE = "academies.toml"
 # SQLAlchemy URL schemes of the two databases the product supports, with the driver it installs.
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 DEFAULT_HOST = "127.0.0.1"  # loopback: a TLS reverse proxy on the same machine faces Slack
+DEFAULT_TEAMS_PORT = 3978  # the port Bot Framework samples and the Teams toolkit use
+# An Entra (Azure AD) application or tenant id: a GUID.
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,19 @@ class Settings:
     # Named by YPSI_ACADEMIES_FILE rather than the default: then it must exist, even to practise.
     academies_file_named: bool = False
     host: str = DEFAULT_HOST
+    teams_app_id: str = ""
+    teams_app_password: str = ""
+    teams_tenant_id: str = ""
+    teams_host: str = DEFAULT_HOST
+    teams_port: int = DEFAULT_TEAMS_PORT
 
     @property
     def slack_enabled(self) -> bool:
         return bool(self.bot_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.teams_app_id)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -64,8 +76,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=_host(env.get("HOST", "").strip() or DEFAULT_HOST),
         encryption_keys=env.get("YPSI_ENCRYPTION_KEYS", "").strip(),
         retention_file=Path(env.get("YPSI_RETENTION_FILE", "").strip() or DEFAULT_RETENTION_FILE),
+        teams_app_id=env.get("TEAMS_APP_ID", "").strip().lower(),
+        teams_app_password=env.get("TEAMS_APP_PASSWORD", "").strip(),
+        teams_tenant_id=env.get("TEAMS_TENANT_ID", "").strip().lower(),
+        teams_host=_host(env.get("TEAMS_HOST", "").strip() or DEFAULT_HOST, "TEAMS_HOST"),
+        teams_port=_port(env.get("TEAMS_PORT", "").strip() or str(DEFAULT_TEAMS_PORT), "TEAMS_PORT"),
     )
     _check_slack(settings)
+    _check_teams(settings)
     return settings
 
 
@@ -108,15 +126,15 @@ def _api_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def _host(value: str) -> str:
+def _host(value: str, name: str = "HOST") -> str:
     if not re.fullmatch(r"[A-Za-z0-9.:\-]+", value):
-        raise ConfigError(f"HOST '{value}' must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        raise ConfigError(f"{name} '{value}' must be an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
     return value
 
 
-def _port(value: str) -> int:
+def _port(value: str, name: str = "PORT") -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
-        raise ConfigError(f"PORT '{value}' must be a number from 1 to 65535")
+        raise ConfigError(f"{name} '{value}' must be a number from 1 to 65535")
     return int(value)
 
 
@@ -130,4 +148,24 @@ def _check_slack(s: Settings) -> None:
     if (s.signing_secret or s.app_token) and not s.bot_token:
         raise ConfigError(
             "SLACK_BOT_TOKEN is missing: set it, or remove the other SLACK_* settings to practise offline"
+        )
+
+
+def _check_teams(s: Settings) -> None:
+    if s.teams_app_id and not GUID.match(s.teams_app_id):
+        raise ConfigError(
+            "TEAMS_APP_ID must be the bot's Microsoft App ID, a GUID (Azure Bot > Configuration)"
+        )
+    if s.teams_app_id and not s.teams_app_password:
+        raise ConfigError(
+            "TEAMS_APP_PASSWORD is missing: create a client secret (Entra app registration > "
+            "Certificates & secrets) and put its value here"
+        )
+    if s.teams_app_id and not GUID.match(s.teams_tenant_id):
+        raise ConfigError(
+            "TEAMS_TENANT_ID must be your Microsoft 365 tenant id, a GUID (Entra admin centre > Overview)"
+        )
+    if (s.teams_app_password or s.teams_tenant_id) and not s.teams_app_id:
+        raise ConfigError(
+            "TEAMS_APP_ID is missing: set it, or remove the other TEAMS_* settings to run without Teams"
         )

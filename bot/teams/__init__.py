@@ -1,1 +1,2 @@
-"""The Microsoft Teams front end: the Teams SDK app, its listeners, delivery and Adaptive Cards."""
+"""The Microsoft Teams front end: the Teams SDK app and its HTTP server, listeners, delivery and
+Adaptive Cards."""

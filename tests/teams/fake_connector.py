@@ -10,6 +10,9 @@ makes (api/clients/conversation in microsoft-teams-api):
 - POST /v3/conversations: a 1:1 conversation created for a member, recorded, answered with its id;
 - GET /v3/conversations/{id}/members and /pagedMembers: the roster set with `set_members`.
 
+Every request is listed in `requests` (method, path), so a test can show what was never asked
+for (a file's download link, an image's content).
+
 Every request must carry `Authorization: Bearer <token>` (the bot's outbound token), as the
 real service requires; one without it is answered 401 and recorded as refused.
 """
@@ -57,6 +60,7 @@ class FakeConnector:
     refused: int = 0
     members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tokens: list[str] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of every call
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -111,6 +115,8 @@ class FakeConnector:
             self.sent.clear()
 
     def _answer(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        with self._lock:
+            self.requests.append((method, request.path))
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         auth = request.headers.get("Authorization") or ""

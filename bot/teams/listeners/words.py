@@ -1,0 +1,51 @@
+"""What the Teams listeners say in plain messages: Slack's wording, with Teams' words for where
+things are (`report` typed in the chat with the bot, Teams' own menus)."""
+
+from __future__ import annotations
+
+from bot.slack.views import text as slack_text
+from conversations.errors import (
+    ConfigError,
+    ConversationError,
+    InvalidAnswer,
+    NotAllowedNow,
+    NotAuthorised,
+    NotFound,
+)
+
+HELP = (
+    "ypsi-bot helps you report a concern about nudes or semi-nudes shared by young people "
+    '("sexting", YPSI) privately to your academy\'s DSL team.\n\n'
+    "- **report**: start a report, or carry on with the one you left\n"
+    "- **help**: this message\n\n"
+    "Never view, copy, forward, screenshot or save an image, and never send one to this app: "
+    "it refuses every file. If a young person is in danger now, call 999."
+)
+
+FILE_REFUSED = (
+    "ypsi-bot did not open, download or keep the file you just shared, and will not pass it on. "
+    "The file is still in Teams until you delete it: hover over your message, choose More options "
+    "(…) then Delete. Do not share images of young people with anyone, including the DSL. "
+    "If a copy is on your phone or computer, tell your DSL about it and they will say what to do. "
+    "To report a concern, type report and describe what happened without the image."
+)
+
+NOT_PERSONAL = "ypsi-bot answers only in your own chat with it: open the chat with ypsi-bot and type report."
+
+NOT_SET_UP = "ypsi-bot is not set up for your organisation yet. Please tell your DSL or IT team."
+# Slack's table of error wording (bot.slack.views.text.ERROR_TEXT) with Teams' way to carry on.
+ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
+    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
+    (NotFound, "That report is not available. Send report to ypsi-bot to start or resume yours."),
+    (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
+    (
+        NotAllowedNow,
+        "That is not possible at this stage. Send report to ypsi-bot to see where your report is.",
+    ),
+    (ConfigError, NOT_SET_UP),
+)
+
+
+def error_text(error: ConversationError) -> str:
+    """The short text for a known service error, in Teams' words."""
+    return slack_text.error_text(error, ERROR_TEXT)

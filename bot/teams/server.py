@@ -1,0 +1,224 @@
+"""Serving the Teams app: uvicorn on TEAMS_HOST:TEAMS_PORT, in a thread with its own event loop.
+
+`ypsi run` serves Teams beside Slack in the same process (`teams_running`), or alone (`serve`).
+In front of the SDK's FastAPI app sits one ASGI guard (`Guard`): only POST /api/messages, a body
+of at most `max_body` bytes (refused from Content-Length when it says so, else counted as it
+arrives), read whole within `request_deadline` seconds, and a JSON object; anything else is
+answered at once and never reaches the SDK. Stopping lets requests in progress finish (up to
+`stop_wait` seconds), as the Slack server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from microsoft_teams.apps import App
+
+from bot.teams.app import PATH
+
+log = logging.getLogger("ypsi.teams")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the Teams server accepts, and how long it waits (seconds)."""
+
+    # An activity is a few KiB: a message, or a dialog's submitted inputs (each report answer at
+    # most a few thousand characters). Attachments arrive as links, never as content.
+    max_body: int = 256 * 1024
+    request_deadline: float = 10.0  # the body, first byte to last (Teams gives up after 15 s)
+    idle_timeout: int = 15  # a kept-alive connection with nothing to say
+    backlog: int = 1024
+    connection_limit: int = 1000  # past it uvicorn answers 503
+    stop_wait: float = 20.0  # on shutdown, how long requests in progress may take to finish
+    start_wait: float = 10.0  # how long `start` waits for the server to listen
+
+
+class Guard:
+    """ASGI middleware: refuse what is not a bounded POST of a JSON object to the messaging path."""
+
+    def __init__(self, app: Any, limits: Limits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] != PATH:
+            await _answer(send, 404)
+            return
+        if scope["method"] != "POST":
+            await _answer(send, 405, [(b"allow", b"POST")])
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limits.max_body:
+            await _answer(send, 413)
+            return
+        try:
+            async with asyncio.timeout(self.limits.request_deadline):
+                body = await _read_body(receive, self.limits.max_body)
+        except TimeoutError:
+            await _answer(send, 408)
+            return
+        if body is None:
+            await _answer(send, 413)
+            return
+        if not _json_object(body):
+            log.warning("malformed activity refused")
+            await _answer(send, 400)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    """The whole body, or None once it passes `limit` bytes (a client lying in Content-Length)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body), dict)
+    except ValueError:
+        return False
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    """A `receive` that gives the body already read, then waits on the connection as before."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _answer(send: Any, status: int, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-length", b"0"), *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
+
+
+class TeamsServer:
+    """The app served by uvicorn in a thread of its own (its own event loop) until `stop()`."""
+
+    def __init__(self, app: App, host: str, port: int, limits: Limits | None = None) -> None:
+        self.app = app
+        self.limits = limits or Limits()
+        try:
+            self.socket = socket.create_server((host, port), backlog=self.limits.backlog)
+        except OSError as exc:
+            raise OSError(f"cannot listen on {host} port {port} ({exc.strerror})") from None
+        config = uvicorn.Config(
+            Guard(app.server.adapter.app, self.limits),
+            log_config=None,  # the process's JSON logs (bot/logs.py), not uvicorn's own format
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=self.limits.idle_timeout,
+            timeout_graceful_shutdown=int(self.limits.stop_wait),
+            limit_concurrency=self.limits.connection_limit,
+            backlog=self.limits.backlog,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._run, name="teams-server", daemon=True)
+        self.failure: BaseException | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self.socket.getsockname()[:2]
+        return host, port
+
+    def start(self) -> TeamsServer:
+        """Serve in the background; return once listening (or raise what stopped it)."""
+        self.thread.start()
+        deadline = time.monotonic() + self.limits.start_wait
+        while not self.server.started:
+            if self.failure is not None or not self.thread.is_alive():
+                raise RuntimeError(f"the Teams server did not start ({self.failure!r})")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Teams server did not start in time")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, let requests in progress finish, and wait for the thread."""
+        self.server.should_exit = True
+        self.thread.join(timeout=self.limits.stop_wait + 5)
+        self.socket.close()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # noqa: BLE001 (reported to `start`, and logged)
+            self.failure = exc
+            log.error("teams server stopped %s", exc.__class__.__name__)
+
+    async def _serve(self) -> None:
+        await self.app.initialize()  # registers the messaging route and its JWT validator
+        await self.server.serve(sockets=[self.socket])
+
+
+@contextmanager
+def teams_running(app: App, host: str, port: int) -> Iterator[TeamsServer]:
+    """The Teams server running for as long as the block runs, then stopped gracefully."""
+    server = TeamsServer(app, host, port).start()
+    bound_host, bound_port = server.address
+    log.info("listening for Teams on %s port %s path %s", bound_host, bound_port, PATH)
+    try:
+        yield server
+    finally:
+        server.stop()
+        log.info("teams server stopped")
+
+
+def wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM (a service manager stopping the bot)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, _set(stop))
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def _set(stop: threading.Event) -> Any:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    return handler
