@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.teams.cards.alerts import PICK_UP
 from bot.teams.ids import ActionId, CallbackId, DataKey, step_callback
 from conversations.storage.models import Case, Draft, OutboxMessage
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, SENTINEL_PLATFORM
-from tests.teams.fixtures import DSL, LARCHWOOD, PRINCIPAL, TEACHER
+from tests.teams.fixtures import DSL, DSL_CHANNEL, LARCHWOOD, PRINCIPAL, TEACHER
 from tests.teams.harness import Person, actions_of, find_action, input_ids, texts
 
 STEPS = list(ANSWERS)
@@ -96,11 +97,20 @@ def test_report_end_to_end(teams):
         ("receipt", TEACHER.id),
         ("principal", PRINCIPAL.id),
     ]
-    assert teams.outbox.handed == [r.id for r in rows]
-    # "Done" closes the dialog; nothing anyone typed went into a chat.
+    assert teams.courier.handed == [r.id for r in rows]
+    assert {r.state for r in outbox_rows(teams.ctx)} == {"delivered"}
+    # The minimal card in the DSL channel; the receipt in the teacher's chat; the Principal's
+    # card in a chat opened for them (no address was stored: they never wrote to the bot).
+    [alert] = teams.connector.to(DSL_CHANNEL)
+    assert "YPSI-2026-0001" in texts(alert.cards[0]) and LARCHWOOD.name in texts(alert.cards[0])
+    assert "YPSI-2026-0001" in str(teams.connector.to(TEACHER.chat)[-1].body)
+    [opened] = [s for s in teams.connector.sent if s.method == "create_conversation"]
+    assert opened.body["members"][0]["id"] == PRINCIPAL.aad
+    assert "YPSI-2026-0001" in str(teams.connector.to(opened.conversation_id)[-1].body)
+    # "Done" closes the dialog; nothing anyone typed went into a chat or a channel.
     assert teams.press(TEACHER, "Done").body == ""
     chats = str([s.body for s in teams.connector.sent])
-    for secret in (SENTINEL_NAME, SENTINEL_PLATFORM, "XYZZY"):
+    for secret in (SENTINEL_NAME, SENTINEL_PLATFORM, "XYZZY", "15, 15"):
         assert secret not in chats
 
 
@@ -116,6 +126,7 @@ def test_submitting_twice_makes_one_case(teams):
     assert "YPSI-2026-0001" in texts(first.dialog) and "YPSI-2026-0001" in texts(again.dialog)
     assert len(cases(teams.ctx)) == 1
     assert [r.kind for r in outbox_rows(teams.ctx)].count("alert") == 1
+    assert len(teams.connector.to(DSL_CHANNEL)) == 1
 
 
 def test_a_wrong_answer_comes_back_on_the_same_card_with_what_was_typed(teams):
@@ -154,8 +165,9 @@ def test_urgent_alert_goes_before_the_report_is_finished(teams):
         ("alert", LARCHWOOD.destination),
         ("principal", PRINCIPAL.id),
     ]
-    assert rows[0].payload["mention_dsls"] is True
-    assert teams.outbox.handed == [r.id for r in rows]
+    assert teams.courier.handed == [r.id for r in rows]
+    [alert] = teams.connector.to(DSL_CHANNEL)
+    assert "URGENT" in texts(alert.cards[0]).upper() and PICK_UP in texts(alert.cards[0])
 
 
 def test_back_shows_the_earlier_answers(teams):

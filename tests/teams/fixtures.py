@@ -37,6 +37,7 @@ LARCHWOOD = Academy(
     teams_team=DSL_TEAM,
     tenant_id=TENANT,
 )
+SAFE_ROSTER = [{"id": f"29:{p.aad}", "aadObjectId": p.aad, "name": p.name} for p in (DSL, DEPUTY)]
 
 
 @pytest.fixture
@@ -72,7 +73,9 @@ def openid() -> Iterator[OpenIdServer]:
 
 @pytest.fixture
 def teams(teams_ctx: Context, connector: FakeConnector, openid: OpenIdServer) -> Iterator[TeamsHarness]:
-    """The app under test, served over HTTP, replying through `connector`."""
+    """The app under test, served over HTTP, replying through `connector` (whose roster of the
+    DSL team is the academy's safeguarding team, so alerts go to the DSL channel)."""
+    connector.set_members(DSL_TEAM, SAFE_ROSTER)
     harness = TeamsHarness(teams_ctx, connector, openid)
     yield harness
     harness.stop()

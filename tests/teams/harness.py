@@ -5,8 +5,9 @@
   SDK validates every activity exactly as in production, against this key instead of Microsoft's.
 - `TeamsHarness`: serves the app (bot.teams.server.TeamsServer) on 127.0.0.1 port 0, signs each
   activity (iss https://api.botframework.com, aud = the app id, exp, kid, serviceurl) and POSTs
-  it to /api/messages. Replies and proactive sends go to the activity's serviceUrl: the fake
-  connector. Handlers answer before the HTTP response returns, so assertions need no sleep.
+  it to /api/messages. Replies go to the activity's serviceUrl, and the Teams courier delivers
+  the outbox rows listeners hand it, both to the fake connector. Handlers answer before the
+  HTTP response returns, and the harness waits for the courier, so assertions need no sleep.
 - It follows each person's open dialog as Teams does (the card of the last `continue` answer),
   so a test answers the card it is shown: `answer(person, values)`, `press(person, title)`.
 """
@@ -20,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,10 +31,12 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from microsoft_teams.api import ApiClient
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 
 from bot.config import Settings
 from bot.teams.app import PATH, create_app
+from bot.teams.courier import Courier, delivery_client
 from bot.teams.listeners import register_all
 from bot.teams.server import Limits, TeamsServer
 from conversations.context import Context
@@ -181,14 +184,16 @@ class Response:
         return ((self.json.get("task") or {}).get("value") or {}).get("title", "")
 
 
-@dataclass
-class RecordingOutbox:
-    """Takes the outbox rows listeners hand over for delivery, and keeps their ids."""
+class WatchedCourier(Courier):
+    """The Teams courier, noting which outbox rows listeners handed it (delivered as in production)."""
 
-    handed: list[int] = field(default_factory=list)
+    def __init__(self, ctx: Context, api: ApiClient, *, tenant_id: str) -> None:
+        super().__init__(ctx, api, tenant_id=tenant_id)
+        self.handed: list[int] = []
 
-    def send(self, message_ids: Sequence[int]) -> None:
-        self.handed.extend(message_ids)
+    def send(self, ids: Sequence[int]) -> None:
+        self.handed.extend(ids)
+        super().send(ids)
 
 
 class TeamsHarness:
@@ -211,16 +216,18 @@ class TeamsHarness:
             teams_tenant_id=TENANT,
             teams_port=0,
         )
-        self.outbox = RecordingOutbox()
         self.dialogs: dict[str, dict[str, Any]] = {}  # person id -> the card their dialog shows
         self._ids = itertools.count(1)
         app = create_app(self.settings, cloud=openid.cloud, token=outbound_token)
-        register_all(app, ctx, self.outbox)
+        api = delivery_client(app.token_provider, connector.url)
+        self.courier = WatchedCourier(ctx, api, tenant_id=TENANT)
+        register_all(app, ctx, self.courier)
         self.server = TeamsServer(app, "127.0.0.1", 0, Limits(stop_wait=5)).start()
         self.url = f"http://127.0.0.1:{self.server.address[1]}{PATH}"
 
     def stop(self) -> None:
         self.server.stop()
+        self.courier.close()
 
     # --- sending -----------------------------------------------------------------------------
 
@@ -231,7 +238,9 @@ class TeamsHarness:
             token = sign(claims(activity.get("serviceUrl", self.connector.url)))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return self.raw(json.dumps(activity).encode(), headers)
+        response = self.raw(json.dumps(activity).encode(), headers)
+        self.courier.drain()  # what the listener handed over is delivered before the test looks
+        return response
 
     def raw(
         self, body: bytes, headers: dict[str, str], *, method: str = "POST", path: str = PATH
