@@ -94,7 +94,13 @@ def _one_line_database_errors(step: Callable[[Engine], T], db: Database) -> T:
 def secrets_of(settings: Settings) -> list[str]:
     """Every configured secret, for the log filter to mask wherever one turns up."""
     keys = [item.partition(":")[2] for item in settings.encryption_keys.split(",")]
-    return [settings.bot_token, settings.signing_secret, settings.app_token, *keys]
+    return [
+        settings.bot_token,
+        settings.signing_secret,
+        settings.app_token,
+        settings.teams_app_password,
+        *keys,
+    ]
 
 
 def keys_in_use(settings: Settings, *, practice: bool) -> str:

@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ypsi", description="ypsi-bot: report YPSI concerns to the DSL.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
     commands: list[tuple[str, str, Callable[[Settings, argparse.Namespace], int]]] = [
-        ("run", "run the Slack bot, or the practice console when no Slack tokens are set", run),
+        ("run", "run the bot for Slack, Teams or both; the practice console when neither is set", run),
         ("console", "the offline practice console (no Slack needed)", console),
         ("check-config", "validate .env, the academies file and the database", check_config),
         ("diagram", f"write mermaid diagrams of the state machines to {DIAGRAM_FILE}", diagram),
@@ -106,13 +106,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    """Start the Slack bot, or the practice console without tokens."""
-    if not settings.slack_enabled:
-        print("No SLACK_BOT_TOKEN set: starting the offline practice console.", file=sys.stderr)
+    """Serve Slack, Teams or both (one process), or start the practice console with neither."""
+    if not settings.slack_enabled and not settings.teams_enabled:
+        print(
+            "No SLACK_BOT_TOKEN or TEAMS_APP_ID set: starting the offline practice console.", file=sys.stderr
+        )
         return console(settings, args)
+    if not settings.teams_enabled:
+        from bot.slack.server import serve
+
+        return serve(settings)
+    from bot.teams.server import serve as serve_teams
+    from bot.teams.server import teams_serving
+
+    if not settings.slack_enabled:
+        return serve_teams(settings)
     from bot.slack.server import serve
 
-    return serve(settings)
+    with teams_serving(build_context(settings), settings):  # Teams in its thread while Slack runs
+        return serve(settings)
 
 
 def console(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,6 +1,9 @@
 """Serving the Teams app: uvicorn on TEAMS_HOST:TEAMS_PORT, in a thread with its own event loop.
 
-`ypsi run` serves Teams beside Slack in the same process (`teams_running`), or alone (`serve`).
+`ypsi run` serves Teams alone (`serve`) or beside Slack in the same process (`teams_serving`
+around Slack's server). Either way the Teams courier delivers the outbox rows listeners hand it,
+and a reminder runner with that courier delivers what falls due in the outbox for Teams (with
+Slack beside it, Slack's own runner does the same for Slack: any number of runners may run).
 In front of the SDK's FastAPI app sits one ASGI guard (`Guard`): only POST /api/messages, a body
 of at most `max_body` bytes (refused from Content-Length when it says so, else counted as it
 arrives), read whole within `request_deadline` seconds, and a JSON object; anything else is
@@ -26,9 +29,18 @@ from typing import Any
 import uvicorn
 from microsoft_teams.apps import App
 
-from bot.teams.app import PATH
+from bot.bootstrap import build_context
+from bot.config import Settings
+from bot.teams.app import PATH, create_app
+from bot.teams.courier import Courier, delivery_client
+from bot.teams.listeners import register_all
+from conversations.context import Context
+from conversations.errors import ConfigError
+from conversations.scheduling.reminder_messages import ReminderMessage
+from conversations.scheduling.runner import start_runner_thread
 
 log = logging.getLogger("ypsi.teams")
+RUNNER_INTERVAL = 30.0  # seconds between reminder passes (as Slack's: bot/slack/server.py)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -193,10 +205,39 @@ class TeamsServer:
         await self.server.serve(sockets=[self.socket])
 
 
+def serve(settings: Settings) -> int:
+    """Teams alone: serve until Ctrl-C or SIGTERM."""
+    with teams_serving(build_context(settings), settings):
+        wait_for_stop()
+    return 0
+
+
+@contextmanager
+def teams_serving(ctx: Context, settings: Settings) -> Iterator[TeamsServer]:
+    """The Teams app, its courier and a reminder runner, for as long as the block runs."""
+    app = create_app(settings)
+    courier = Courier(ctx, delivery_client(app.token_provider), tenant_id=settings.teams_tenant_id)
+    register_all(app, ctx, courier)
+    stop = threading.Event()
+    try:
+        with teams_running(app, settings.teams_host, settings.teams_port) as server:
+            runner = start_runner_thread(ctx, _through_the_outbox, stop, RUNNER_INTERVAL, sender=courier)
+            try:
+                yield server
+            finally:
+                stop.set()
+                runner.join(timeout=server.limits.stop_wait)
+    finally:
+        courier.close()
+
+
 @contextmanager
 def teams_running(app: App, host: str, port: int) -> Iterator[TeamsServer]:
     """The Teams server running for as long as the block runs, then stopped gracefully."""
-    server = TeamsServer(app, host, port).start()
+    try:
+        server = TeamsServer(app, host, port).start()
+    except OSError as exc:
+        raise ConfigError(f"TEAMS_HOST/TEAMS_PORT: {exc}") from None
     bound_host, bound_port = server.address
     log.info("listening for Teams on %s port %s path %s", bound_host, bound_port, PATH)
     try:
@@ -204,6 +245,11 @@ def teams_running(app: App, host: str, port: int) -> Iterator[TeamsServer]:
     finally:
         server.stop()
         log.info("teams server stopped")
+
+
+def _through_the_outbox(message: ReminderMessage) -> None:
+    # With a sender, the runner hands every reminder to the outbox and never calls this.
+    raise RuntimeError("reminders go through the outbox")
 
 
 def wait_for_stop() -> None:
