@@ -75,6 +75,25 @@ def compose(ctx: Context, session: Session, row: Reminder) -> ReminderMessage:
     return _for_draft(ctx, row, session.get(Draft, row.draft_id))
 
 
+def current(ctx: Context, reminder_id: int) -> ReminderMessage | None:
+    """The message a reminder makes now, for a front end that is not sent it back with a click
+    (Teams) and redraws it once answered; None when the reminder, its case or its draft is gone.
+    Reads only, and authorises no one: show it only once a service has authorised the click."""
+    with ctx.db.unit_of_work(read_only=True) as uow:
+        row = uow.session.get(Reminder, reminder_id)
+        if row is None or not _still_there(uow.session, row):
+            return None
+        return compose(ctx, uow.session, row)
+
+
+def _still_there(session: Session, row: Reminder) -> bool:
+    if row.case_id is not None:
+        return session.get(Case, row.case_id) is not None
+    if row.draft_id is not None:
+        return session.get(Draft, row.draft_id) is not None
+    return row.kind == DIGEST
+
+
 def _for_case(ctx: Context, session: Session, row: Reminder, case: Case) -> ReminderMessage:
     academy = ctx.academies.get(case.academy_key)
     kind = policy().kinds[row.kind]
