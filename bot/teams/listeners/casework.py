@@ -278,11 +278,7 @@ def with_errors(
 def send_deletion_check(ctx: Context, who: str, data: Data, key: str | None) -> Dialog:
     """The case dialog's "Send deletion check": to the member of staff following it up."""
     picked = data.get(ActionId.DELETION_CHECK_TO)
-    to = (
-        picked
-        if isinstance(picked, str) and (TEAMS_PERSON.fullmatch(picked) or SLACK_USER.fullmatch(picked))
-        else None
-    )
+    to = picked if isinstance(picked, str) and is_person(picked) else None
     try:
         reference = text_value(data, DataKey.CASE)
         reminder_actions.request_deletion_check(ctx, reference, who, to, replay_key=key)
