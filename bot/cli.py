@@ -31,7 +31,7 @@ from conversations.protection.crypto import SETTING, Keyring, new_key, unused_id
 from conversations.scheduling import reminders as reminder_rules
 from conversations.scheduling.calendar import LONDON
 from conversations.scheduling.reminder_messages import ReminderMessage
-from conversations.scheduling.runner import Runner
+from conversations.scheduling.runner import Runner, Sender, Senders
 from state_machines import case, report
 
 DIAGRAM_FILE = Path("docs/state-machines.md")
@@ -137,18 +137,25 @@ def console(settings: Settings, args: argparse.Namespace) -> int:
 
 def reminders_run(settings: Settings, args: argparse.Namespace) -> int:
     """Run the reminder runner (any number may run at once); offline, print what would be sent."""
-    ctx = build_context(settings, practice=not settings.slack_enabled)
-    sender = None
+    online = settings.slack_enabled or settings.teams_enabled
+    ctx = build_context(settings, practice=not online)
+    couriers: list[Sender] = []
+    deliver = _print_reminder
     if settings.slack_enabled:
         from bot.slack.app import web_client
         from bot.slack.courier import Courier, delivery_client
         from bot.slack.reminder_posts import slack_deliverer
 
         deliver = slack_deliverer(web_client(settings))
-        sender = Courier(ctx, delivery_client(settings))  # reminders and the outbox, per recipient
-    else:
-        print("No SLACK_BOT_TOKEN set: reminders are printed, not sent.", file=sys.stderr)
-        deliver = _print_reminder
+        couriers.append(Courier(ctx, delivery_client(settings)))
+    if settings.teams_enabled:
+        from bot.teams.courier import settings_courier
+
+        couriers.append(settings_courier(ctx, settings))
+    if not online:
+        print("No SLACK_BOT_TOKEN or TEAMS_APP_ID set: reminders are printed, not sent.", file=sys.stderr)
+    # Reminders and the outbox, each row through its recipient's front end.
+    sender = Senders(tuple(couriers)) if couriers else None
     runner = Runner(ctx, deliver, sender=sender)
     if args.once:
         runner.maintain()

@@ -138,5 +138,6 @@ def sqlite_ctx(sqlite_url, academies, clock) -> Iterator[Context]:
 
 # The Slack harness fixtures (`slack`, `slack_api`): see tests/slack/harness.py.
 from tests.slack.fixtures import slack, slack_api  # noqa: E402, F401
+
 # The Teams harness fixtures (`teams`, `teams_ctx`, `connector`): see tests/teams/harness.py.
 from tests.teams.fixtures import connector, openid, teams, teams_academies, teams_ctx  # noqa: E402, F401

@@ -32,6 +32,7 @@ from tests.conftest import OAKFIELD, make_context
 from tests.slack.fake_api import dm_channel
 from tests.slack.served import settings as slack_settings
 from tests.teams.faults import Fault, FaultyConnector
+from tests.teams.harness import Person
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CHANNEL_CONVERSATION = "19:9a8b7c6d5e4f@thread.tacv2"
@@ -329,3 +330,22 @@ def test_the_runner_delivers_each_reminder_through_its_recipient_s_front_end(
 
 def _never(message) -> None:
     raise AssertionError("with senders, reminders go through the outbox")
+
+
+def test_a_report_sent_through_signed_activities_reaches_the_channel_and_the_teacher_s_chat(
+    teams, courier, connector
+):
+    from tests.test_teams_report import open_dialog, walk_to_review
+
+    teacher = Person(TEACHER_ID, "Sam Teacher")
+    open_dialog(teams, teacher)  # "report" in the personal chat: its address is stored
+    walk_to_review(teams, teacher)
+    teams.press(teacher, "Send to the DSL")
+    courier.send(teams.outbox.handed)  # what the listener handed over, delivered
+    courier.drain()
+
+    [alert] = sends(connector, CHANNEL_CONVERSATION)
+    assert "YPSI-2026-0001" in card_texts(alert.cards[0])
+    receipt = sends(connector, teacher.chat)[-1]  # the stored personal chat, not a new one
+    assert "Your report YPSI-2026-0001 has been sent" in card_texts(receipt.cards[0])
+    assert [s for s in connector.sent if s.method == "create_conversation"] == []

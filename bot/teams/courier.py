@@ -36,12 +36,16 @@ from microsoft_teams.api import (
     Account,
     ApiClient,
     Attachment,
+    ClientCredentials,
     CreateConversationParams,
     MessageActivityInput,
     TokenProviderProtocol,
 )
+from microsoft_teams.apps import AppTokenProvider
+from microsoft_teams.apps.token_manager import TokenManager
 from microsoft_teams.common import ClientOptions
 
+from bot.config import Settings
 from bot.teams.cards.alerts import alert_message, principal_message, teacher_receipt
 from bot.teams.cards.reminders import reminder_card
 from bot.teams.roster import RosterUnknown, retry_after, roster_problem
@@ -113,6 +117,18 @@ def delivery_client(
     """The API client of the delivery workers: short timeouts, no retries inside a call (the
     outbox retries, with backoff and Retry-After). `token_provider`: the app's (`App.token_provider`)."""
     return ApiClient(service_url, ClientOptions(timeout=CALL_TIMEOUT), token_provider=token_provider)
+
+
+def settings_courier(ctx: Context, settings: Settings) -> Courier:
+    """The courier of `ypsi run` and `ypsi reminders run`: the bot's own token from its client
+    secret (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID)."""
+    credentials = ClientCredentials(
+        client_id=settings.teams_app_id,
+        client_secret=settings.teams_app_password,
+        tenant_id=settings.teams_tenant_id or None,
+    )
+    provider = AppTokenProvider(TokenManager(credentials))
+    return Courier(ctx, delivery_client(provider), tenant_id=settings.teams_tenant_id)
 
 
 def conversation_address(conversation_id: str, service_url: str, tenant_id: str) -> dict[str, str]:

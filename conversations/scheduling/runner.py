@@ -52,6 +52,12 @@ class Sender(Protocol):
     def send_due(self) -> int:
         """Claim and deliver the rows that are due; returns how many."""
 
+    def drain(self) -> None:
+        """Wait until what was handed over is delivered (or given back to the outbox)."""
+
+    def close(self) -> None:
+        """Finish what was handed over and stop."""
+
 
 @dataclass(frozen=True)
 class Senders:
@@ -68,6 +74,16 @@ class Senders:
     def send_due(self) -> int:
         """Every front end's due rows; returns how many were claimed in all."""
         return sum(sender.send_due() for sender in self.senders)
+
+    def drain(self) -> None:
+        """Wait for every front end's deliveries in progress."""
+        for sender in self.senders:
+            sender.drain()
+
+    def close(self) -> None:
+        """Finish and stop every front end's delivery workers."""
+        for sender in self.senders:
+            sender.close()
 
 
 @dataclass(frozen=True)
