@@ -29,6 +29,7 @@ from bot.teams.cards import limits
 from bot.teams.cards.alerts import alert_message, principal_message, teacher_receipt
 from bot.teams.cards.case import case_notice, case_view, cases_message, decision_view, not_yet_view
 from bot.teams.cards.dialog import Dialog
+from bot.teams.cards.gallery import gallery
 from bot.teams.cards.home import home_view
 from bot.teams.cards.inputs import submitted_values
 from bot.teams.cards.reminders import (
@@ -185,7 +186,14 @@ def reminder_surfaces() -> dict[str, Any]:
 
 def all_surfaces() -> dict[str, Any]:
     """Every builder's card at maximal data, by name."""
-    return {**report_surfaces(), **message_surfaces(), **case_surfaces(), **reminder_surfaces()}
+    gallery_cards = {f"gallery-{name}": screen for name, screen in gallery(load_guidance()).items()}
+    return {
+        **report_surfaces(),
+        **message_surfaces(),
+        **case_surfaces(),
+        **reminder_surfaces(),
+        **gallery_cards,
+    }
 
 
 SURFACES = all_surfaces()
