@@ -220,7 +220,8 @@ class TeamsHarness:
         self._ids = itertools.count(1)
         app = create_app(self.settings, cloud=openid.cloud, token=outbound_token)
         api = delivery_client(app.token_provider, connector.url)
-        self.courier = WatchedCourier(ctx, api, tenant_id=TENANT)
+        # The listeners' outbox is the courier: `outbox.handed` lists what they handed over.
+        self.courier = self.outbox = WatchedCourier(ctx, api, tenant_id=TENANT)
         register_all(app, ctx, self.courier)
         self.server = TeamsServer(app, "127.0.0.1", 0, Limits(stop_wait=5)).start()
         self.url = f"http://127.0.0.1:{self.server.address[1]}{PATH}"
