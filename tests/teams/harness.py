@@ -256,9 +256,17 @@ class TeamsHarness:
             return Response(error.code, error.read().decode())
 
     def activity(
-        self, person: Person, kind: str, *, personal: bool = True, conversation: str = "", **fields: Any
+        self,
+        person: Person,
+        kind: str,
+        *,
+        personal: bool = True,
+        conversation: str = "",
+        tenant: str = TENANT,
+        **fields: Any,
     ) -> dict[str, Any]:
-        """An activity as Teams sends it, from `person`, in their personal chat (or `conversation`)."""
+        """An activity as Teams sends it, from `person` of `tenant`, in their personal chat (or
+        `conversation`)."""
         conversation_id = conversation or person.chat
         return {
             "type": kind,
@@ -270,11 +278,11 @@ class TeamsHarness:
             "conversation": {
                 "id": conversation_id,
                 "conversationType": "personal" if personal else "channel",
-                "tenantId": TENANT,
+                "tenantId": tenant,
                 **({} if personal else {"isGroup": True}),
             },
             "recipient": {"id": f"28:{APP_ID}", "name": "ypsi-bot"},
-            "channelData": {"tenant": {"id": TENANT}},
+            "channelData": {"tenant": {"id": tenant}},
             "locale": "en-GB",
             **fields,
         }
