@@ -25,7 +25,7 @@ from bot.teams.listeners import Outbox, casework, install
 from bot.teams.listeners.home import home_for
 from bot.teams.listeners.people import channel_of, is_personal, person_of, tenant_of
 from bot.teams.listeners.replies import card_message
-from bot.teams.listeners.words import FILE_REFUSED, HELP, NOT_PERSONAL
+from bot.teams.listeners.words import FILE_REFUSED, FILE_REFUSED_DSL, HELP, NOT_PERSONAL
 from conversations.casefile import casework as case_services
 from conversations.context import Context
 from conversations.dialogue import refusals
@@ -46,7 +46,7 @@ async def on_message(ctx: Context, outbox: Outbox, turn: ActivityContext[Message
     """Refuse a file first (whatever else the message holds); then buttons; then commands."""
     activity = turn.activity
     if has_file(activity):
-        await refuse_file(ctx, turn)
+        await refuse_file(ctx, outbox, turn)
         return
     pressed = activity.value if isinstance(activity.value, dict) else None
     if pressed is not None:
@@ -113,15 +113,27 @@ def has_file(activity: MessageActivity) -> bool:
     return False
 
 
-async def refuse_file(ctx: Context, turn: ActivityContext[MessageActivity]) -> None:
-    """Say it was not opened or kept and what to do; audit the refusal (nothing of the file)."""
+async def refuse_file(ctx: Context, outbox: Outbox, turn: ActivityContext[MessageActivity]) -> None:
+    """Say it was not opened or kept and what to do; audit the refusal (nothing of the file);
+    from a personal chat, tell the sender's DSLs (as Slack does)."""
     activity = turn.activity
     await turn.send(FILE_REFUSED)
-    place = refusals.DM if is_personal(activity) else refusals.DSL_CHANNEL
-    await asyncio.to_thread(
-        refusals.file_refused, ctx, person_of(activity), tenant_of(activity), place, channel_of(activity)
+    await asyncio.to_thread(_refused, ctx, outbox, activity)
+    log.info("file refused", extra={"event_id": _short(activity.id), "kind": _place(activity)})
+
+
+def _refused(ctx: Context, outbox: Outbox, activity: MessageActivity) -> None:
+    place = _place(activity)
+    academies = refusals.file_refused(
+        ctx, person_of(activity), tenant_of(activity), place, channel_of(activity)
     )
-    log.info("file refused", extra={"event_id": _short(activity.id), "kind": place})
+    if place == refusals.DM:
+        who = escape(activity.from_.name or "a member of staff")
+        outbox.send(refusals.tell_dsls(ctx, academies, FILE_REFUSED_DSL.format(who=who)))
+
+
+def _place(activity: MessageActivity) -> str:
+    return refusals.DM if is_personal(activity) else refusals.DSL_CHANNEL
 
 
 def _short(value: Any) -> str | None:
