@@ -1,4 +1,5 @@
-"""Who may touch a case in Teams: a teacher and another academy's DSL are refused on every button,
+"""Who may touch a case in Teams: a teacher and another academy's DSL (Birchfield, in the same
+Microsoft 365 tenant: tests/teams/fixtures.py) are refused on every button,
 dialog, forged submission and `case REF`, each refusal audited, and shown nothing of the case
 (SQLite and PostgreSQL). The services decide from the stored case, never from card data.
 """
@@ -13,13 +14,12 @@ from sqlalchemy import func, select
 
 from bot.slack.views.text import CASE_REFUSED, NO_OPEN_CASES
 from bot.teams.ids import ActionId, CallbackId, DataKey, decide_action, reminder_action
-from conversations.academies import Academies, Academy
 from conversations.casefile.decisions import load_decisions
 from conversations.scheduling.reminder_messages import ButtonAction
 from conversations.storage.models import AuditEvent, Case
 from tests.slack.dialogue import SENTINEL_NAME
-from tests.teams.fixtures import DSL, DSL_CHANNEL, LARCHWOOD, TEACHER
-from tests.teams.harness import Person, Response
+from tests.teams.fixtures import DSL, DSL_CHANNEL, OTHER_DSL, TEACHER
+from tests.teams.harness import Response
 from tests.test_teams_casework import (
     WITH_SENTINELS,
     button,
@@ -30,26 +30,6 @@ from tests.test_teams_casework import (
     seen,
     told_teacher,
 )
-
-OTHER_DSL = Person("e5e6e7e8-1a2b-4c3d-8e4f-5a6b7c8d9e06", "Riley Elmhurst")
-OTHER_TENANT = "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a07"
-# A second academy in Teams, whose DSL must never see Larchwood's cases.
-ELMHURST = Academy(
-    key="elmhurst",
-    name="Elmhurst Academy",
-    dsl_channel="",
-    dsl_users=(OTHER_DSL.id,),
-    teams_channel="teams:19:elmhurst-dsl@thread.tacv2",
-    teams_team="19:elmhurst-safeguarding@thread.tacv2",
-    tenant_id=OTHER_TENANT,
-)
-
-
-@pytest.fixture
-def teams_academies() -> Academies:
-    from tests.conftest import OAKFIELD, RIVERSIDE
-
-    return Academies({a.key: a for a in (OAKFIELD, RIVERSIDE, LARCHWOOD, ELMHURST)})
 
 
 def refusals(ctx) -> list[AuditEvent]:
@@ -195,3 +175,15 @@ def test_an_unsigned_click_is_refused_and_changes_nothing(teams):
             )
             == 0
         )
+
+
+def test_a_click_arriving_as_a_message_is_refused_in_the_conversation(teams):
+    """Teams sends an Action.Submit on a message as a message carrying the button's data."""
+    ref, alert = report(teams)
+    data = button(card_now(teams, DSL_CHANNEL, alert), ActionId.ACKNOWLEDGE)
+    pressed = teams.activity(OTHER_DSL, "message", personal=False, conversation=DSL_CHANNEL, value=data)
+    assert teams.post(pressed).status == 200
+    assert teams.connector.texts(DSL_CHANNEL)[-1] == CASE_REFUSED
+    assert [e.actor_id for e in refusals(teams.ctx)] == [OTHER_DSL.id]
+    with teams.ctx.db.unit_of_work(read_only=True) as uow:
+        assert uow.session.scalar(select(Case.owner_id)) is None

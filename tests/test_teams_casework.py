@@ -25,7 +25,16 @@ from tests.answers import CASE_A, CASE_C, complete
 from tests.slack.dialogue import SENTINEL_ACCOUNT, SENTINEL_NAME, SENTINEL_PLATFORM
 from tests.teams.fake_connector import Sent
 from tests.teams.fixtures import DEPUTY, DSL, DSL_CHANNEL, TEACHER
-from tests.teams.harness import TENANT, Person, Response, TeamsHarness, actions_of, input_ids, walk
+from tests.teams.harness import (
+    TENANT,
+    Person,
+    Response,
+    TeamsHarness,
+    actions_of,
+    find_action,
+    input_ids,
+    walk,
+)
 from tests.test_teams_report import as_sent, callback_of, open_dialog
 
 PICKED_UP = "A DSL has picked up your report"
@@ -404,17 +413,51 @@ def test_acknowledging_in_the_case_dialog_tells_the_teacher_once(teams):
     assert routing.load_alert(teams.ctx, ref).owner_id == DSL.id
 
 
-def test_a_click_arriving_as_a_message_is_answered_in_the_conversation(teams):
-    """Teams sends an Action.Submit on a message as a message whose value is the button's data."""
+def test_a_click_arriving_as_a_message_updates_the_card_and_says_nothing_more(teams):
+    """Teams sends an Action.Submit on a message as a message carrying the button's data."""
     ref, alert = report(teams)
     data = button(card_now(teams, DSL_CHANNEL, alert), ActionId.ACKNOWLEDGE)
-    activity = teams.activity(
-        DSL, "message", conversation=DSL_CHANNEL, personal=False, value=data, replyToId=alert
-    )
-    assert teams.post(activity).status == 200
+
+    def press() -> None:
+        activity = teams.activity(DSL, "message", conversation=DSL_CHANNEL, personal=False, value=data)
+        assert teams.post(activity).status == 200
+
+    press()
     assert routing.load_alert(teams.ctx, ref).owner_id == DSL.id
-    assert "Recorded:" in teams.connector.texts(DSL_CHANNEL)[-1]
-    assert status_of(updates(teams)[-1].cards[0]) == "Acknowledged"
+    [update] = updates(teams)
+    assert update.activity_id == alert and status_of(update.cards[0]) == "Acknowledged"
+    assert "Acknowledge" not in [a.get("title") for a in actions_of(update.cards[0])]
+    assert teams.connector.texts(DSL_CHANNEL) == [""]  # only the card: the change shows on it
+    assert len(told_teacher(teams)) == 1
+    press()
+    assert teams.connector.texts(DSL_CHANNEL)[-1] == ALREADY_ACKNOWLEDGED
+    assert len(updates(teams)) == 1
+
+
+def test_a_decision_form_with_a_date_and_time_comes_back_with_errors(teams):
+    ref, alert = report(teams)
+    opened = teams.dialog_open(
+        DSL, find_action(card_now(teams, DSL_CHANNEL, alert), f"Open case {ref}")["data"]
+    )
+    assert opened.title == f"Case {ref}"
+    teams.press(DSL, "Acknowledge")
+    assert "Recorded: Acknowledge" in seen(teams.press(DSL, "Record").dialog)
+    form = teams.press(DSL, "Principal informed")
+    assert "SUAT 2019" in seen(form.dialog)
+    assert f"Case {ref}" in seen(teams.press(DSL, "Back to the case").dialog)
+    teams.press(DSL, "Principal informed")
+    wrong = teams.press(DSL, "Record", {"informed_at": "not a date", time_input("informed_at"): "10:00"})
+    assert callback_of(wrong.dialog) == CallbackId.DECISION
+    assert "Some answers need checking" in seen(wrong.dialog)
+    recorded = teams.press(DSL, "Record", {"informed_at": "2026-11-23", time_input("informed_at"): "09:30"})
+    assert "Recorded: Principal informed" in seen(recorded.dialog)
+    assert callback_of(recorded.dialog) == CallbackId.CASE
+
+
+def test_status_lists_the_reporter_s_own_reports(teams):
+    ref, _ = report(teams)
+    teams.message(TEACHER, "status")
+    assert ref in teams.connector.texts(TEACHER.chat)[-1]
 
 
 def test_cases_and_case_ref_for_a_dsl(teams):

@@ -21,9 +21,8 @@ from conversations.scheduling.runner import Runner
 from conversations.storage.models import AuditEvent, Case, Deletion
 from tests.reminder_setup import move, pending_due, rows
 from tests.teams.fake_connector import Sent
-from tests.teams.fixtures import DEPUTY, DSL, DSL_CHANNEL, TEACHER
+from tests.teams.fixtures import DEPUTY, DSL, DSL_CHANNEL, OTHER_DSL, TEACHER
 from tests.teams.harness import Person, actions_of, input_ids, walk
-from tests.test_teams_access import OTHER_DSL, teams_academies  # noqa: F401 (the fixture: two Teams academies)
 from tests.test_teams_casework import button, card_now, click, filled, report, said, seen, status_of, updates
 
 # --- helpers --------------------------------------------------------------------------------

@@ -27,7 +27,5 @@ def register_all(app: App, ctx: Context, outbox: Outbox) -> None:
     """Attach every listener module to the app."""
     from bot.teams.listeners import casework, install, messages, reminders, report
 
-    # The DSL's buttons and the case words come before the plain message handler: a card button
-    # can arrive as a message (its `value`), and the first handler that matches answers.
-    for module in (install, casework, reminders, messages, report):
+    for module in (install, messages, report, casework, reminders):
         module.register(app, ctx, outbox)

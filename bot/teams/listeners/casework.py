@@ -34,16 +34,15 @@ from microsoft_teams.api import (
 )
 from microsoft_teams.apps import ActivityContext, App
 
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED, CASE_ERROR_TEXT, CASE_REFUSED, NO_OPEN_CASES
+from bot.slack.views.text import ALREADY_ACKNOWLEDGED, CASE_ERROR_TEXT
 from bot.slack.views.text import error_text as slack_error_text
-from bot.teams.cards.case import case_notice, case_view, cases_message, decision_view, not_yet_view
+from bot.teams.cards.case import case_notice, case_view, decision_view, not_yet_view
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import Card, card, heading, opener
 from bot.teams.cards.inputs import submitted_values
 from bot.teams.ids import STEP_SEPARATOR, ActionId, CallbackId, DataKey, decision_of
 from bot.teams.listeners import Outbox
-from bot.teams.listeners.messages import has_file
-from bot.teams.listeners.people import is_personal, person_of
+from bot.teams.listeners.people import person_of
 from bot.teams.listeners.replies import card_message, dialog
 from conversations.casefile import casework
 from conversations.casefile.decisions import load_decisions
@@ -57,21 +56,17 @@ ACKNOWLEDGED = "acknowledged"  # the decision the card's Acknowledge records
 DELETION_CHECK_SENT = "Deletion check sent by direct message. Their answers appear here."
 CASE_USAGE = "Send case and the reference, like case YPSI-2026-0042."
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
-CASE_WORDS = ("case", "cases")
 DECIDE = ActionId.DECIDE + STEP_SEPARATOR
 
 Data = Mapping[str, Any]
 
 
 def register(app: App, ctx: Context, outbox: Outbox) -> None:
-    """Attach the alert card's buttons, the case dialog, and the `cases` / `case REF` messages.
-
-    Registered before the plain message handler: a button's message (its `value`) and the
-    case words are answered here; everything else (files first) is left to it."""
+    """Attach the alert card's Acknowledge (as an invoke; as a message it comes through
+    bot.teams.listeners.messages, which also hands `case REF` here) and the case dialog."""
     app.router.add_handler(clicks_acknowledge, partial(acknowledge, ctx, outbox))
     app.router.add_handler(opens_case, partial(open_case, ctx))
     app.router.add_handler(submits_case, partial(case_dialog, ctx, outbox))
-    app.router.add_handler(asks_cases, partial(case_words, ctx))
 
 
 # --- what an activity carries --------------------------------------------------------------------
@@ -95,10 +90,9 @@ def action_of(activity: ActivityBase) -> str:
 
 
 def is_click(activity: ActivityBase) -> bool:
-    """A card button pressed in a conversation (not in a dialog)."""
-    return isinstance(activity, AdaptiveCardInvokeActivity) or (
-        isinstance(activity, MessageActivity) and bool(data_of(activity)) and not has_file(activity)
-    )
+    """A card button pressed in a conversation as an invoke (as a message, bot.teams.listeners.messages
+    hands it here)."""
+    return isinstance(activity, AdaptiveCardInvokeActivity)
 
 
 def text_value(data: Data, key: str) -> str:
@@ -122,11 +116,13 @@ def refusal(error: ConversationError) -> str:
     return slack_error_text(error, CASE_ERROR_TEXT)
 
 
-async def tell(turn: ActivityContext[Any], text: str) -> dict[str, Any] | None:
-    """A short answer to a click: only the clicker sees it for an invoke; a message otherwise."""
+async def tell(turn: ActivityContext[Any], text: str, *, quiet: bool = False) -> dict[str, Any] | None:
+    """A short answer to a click: an invoke's answer, which only the clicker sees; for a click that
+    came as a message, a message in that conversation unless `quiet` (the card itself changed)."""
     if isinstance(turn.activity, AdaptiveCardInvokeActivity):
         return {"statusCode": 200, "type": INVOKE_MESSAGE, "value": text}
-    await turn.send(text)
+    if not quiet:
+        await turn.send(text)
     return None
 
 
@@ -146,22 +142,23 @@ async def acknowledge(ctx: Context, outbox: Outbox, turn: ActivityContext[Any]) 
     """The caller takes the case: the card updated in place (an outbox row), the reporter told once."""
     who = person_of(turn.activity)
     key = interaction_key(turn.activity, who)
-    text = await asyncio.to_thread(acknowledged, ctx, outbox, who, data_of(turn.activity), key)
-    return await tell(turn, text)
+    text, quiet = await asyncio.to_thread(acknowledged, ctx, outbox, who, data_of(turn.activity), key)
+    return await tell(turn, text, quiet=quiet)
 
 
-def acknowledged(ctx: Context, outbox: Outbox, who: str, data: Data, key: str | None) -> str:
+def acknowledged(ctx: Context, outbox: Outbox, who: str, data: Data, key: str | None) -> tuple[str, bool]:
+    """What to tell the caller, and whether the card says it already (recorded)."""
     try:
         outcome = casework.record_decision(
             ctx, text_value(data, DataKey.VALUE), who, ACKNOWLEDGED, {}, replay_key=key
         )
     except NotAllowedNow:
-        return ALREADY_ACKNOWLEDGED
+        return ALREADY_ACKNOWLEDGED, False
     except ConversationError as exc:
-        return refusal(exc)
+        return refusal(exc), False
     if not outcome.replayed:  # a replay: the card and the reporter were told the first time
         after_decision(ctx, outbox, outcome)
-    return recorded(outcome)
+    return recorded(outcome), True
 
 
 def recorded(outcome: casework.DecisionOutcome) -> str:
@@ -287,40 +284,21 @@ def send_deletion_check(ctx: Context, who: str, data: Data, key: str | None) -> 
     return case_or_notice(ctx, who, data, notice=DELETION_CHECK_SENT)
 
 
-# --- `cases` and `case REF` in the personal chat -----------------------------------------------
+# --- `case REF` in the personal chat --------------------------------------------------------------
 
 
-def asks_cases(activity: ActivityBase) -> bool:
-    if not isinstance(activity, MessageActivity) or has_file(activity) or not is_personal(activity):
-        return False
-    words = (activity.text or "").split()
-    return bool(words) and words[0].lower() in CASE_WORDS
-
-
-async def case_words(ctx: Context, turn: ActivityContext[MessageActivity]) -> None:
-    """`cases`: the open cases of the caller's academies; `case REF`: a button opening it."""
-    words = (turn.activity.text or "").split()
-    who = person_of(turn.activity)
-    if words[0].lower() == "cases":
-        answer = await asyncio.to_thread(open_cases, ctx, who)
-    elif len(words) > 1:
-        answer = await asyncio.to_thread(case_opener, ctx, who, words[1].upper())
-    else:
-        answer = CASE_USAGE
+async def case_command(ctx: Context, turn: ActivityContext[MessageActivity], reference: str) -> None:
+    """`case REF`: a button opening the case (a bot opens a dialog only from a button), once the
+    sender is known to be on its safeguarding team; else the refusal (audited by the services)."""
+    if not reference:
+        await turn.send(CASE_USAGE)
+        return
+    answer = await asyncio.to_thread(case_opener, ctx, person_of(turn.activity), reference)
     await turn.send(card_message(answer) if isinstance(answer, dict) else answer)
 
 
-def open_cases(ctx: Context, who: str) -> Card | str:
-    """The list of open cases (refusals audited), each with its Open button."""
-    try:
-        return cases_message(casework.dsl_overview(ctx, who), NO_OPEN_CASES)
-    except ConversationError:
-        return CASE_REFUSED
-
-
 def case_opener(ctx: Context, who: str, reference: str) -> Card | str:
-    """A button opening the case (the case itself only ever shows in a dialog), once the caller
-    is known to be on its safeguarding team; else the refusal (audited by the services)."""
+    """The card with the Open button (nothing of the case on it), or the words for a refusal."""
     try:
         casework.decisions_now(ctx, reference, who)
     except ConversationError as exc:

@@ -87,6 +87,7 @@ class Answer:
 
     text: str
     card: Card | None = None
+    quiet: bool = False  # nothing to say in a conversation: the card shows what was recorded
 
 
 def register(app: App, ctx: Context, outbox: Outbox) -> None:
@@ -140,7 +141,7 @@ async def answer_click(ctx: Context, outbox: Outbox, turn: ActivityContext[Any])
     answered = await asyncio.to_thread(answer, click)
     if answered.card is not None and click.activity_id:
         await update_card(turn, click, answered.card)
-    return await tell(turn, answered.text)
+    return await tell(turn, answered.text, quiet=answered.quiet)
 
 
 def answer(click: Click) -> Answer:
@@ -204,9 +205,10 @@ def _acknowledge(click: Click) -> Answer:
         return Answer(ALREADY_ACKNOWLEDGED)
     text = f"Recorded: {outcome.title}. Status now: {outcome.status_label}."
     if outcome.replayed:
-        return Answer(text)
+        return Answer(text, quiet=True)
     after_decision(click.ctx, click.outbox, outcome)
-    return Answer(text, _answered(click, _shown(click, reminder, outcome.reference), "Acknowledged"))
+    card = _answered(click, _shown(click, reminder, outcome.reference), "Acknowledged")
+    return Answer(text, card, quiet=True)
 
 
 def _snooze(click: Click) -> Answer:
@@ -215,7 +217,7 @@ def _snooze(click: Click) -> Answer:
     scheduled = reminder_actions.snooze(click.ctx, reminder, click.who)
     what = f"Snoozed until {scheduled.due_at.astimezone(LONDON):%a %d %b %H:%M}"
     card = screens.reminder_card(shown, channel=click.channel) if shown else None
-    return Answer(what + ".", _answered(click, card, what))
+    return Answer(what + ".", _answered(click, card, what), quiet=True)
 
 
 def _deletion_confirmed_for(click: Click) -> Answer:
@@ -229,17 +231,16 @@ def _deletion_confirmed_for(click: Click) -> Answer:
         card = screens.reminder_card(messages, channel=click.channel)
     label = (screens.clicked_label(card, click.action_id) if card else "") or "Deletion confirmed"
     text = "All deletions are confirmed." if progress.all_confirmed else f"{label}: recorded."
-    return Answer(text, _answered(click, card, label, keep_others=not progress.all_confirmed))
+    return Answer(text, _answered(click, card, label, keep_others=not progress.all_confirmed), quiet=True)
 
 
 def _not_yet(click: Click) -> Answer:
     reminder = _number(click.value)
     progress = reminder_actions.deletion_not_yet(click.ctx, reminder, click.who, replay_key=click.replay_key)
     if progress.replayed:
-        return Answer("Not yet: recorded.")
-    return Answer(
-        "Not yet: recorded.", _answered(click, _shown(click, reminder, progress.reference), "Not yet")
-    )
+        return Answer("Not yet: recorded.", quiet=True)
+    card = _answered(click, _shown(click, reminder, progress.reference), "Not yet")
+    return Answer("Not yet: recorded.", card, quiet=True)
 
 
 def _resume_report(click: Click) -> Answer:

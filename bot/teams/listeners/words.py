@@ -30,6 +30,12 @@ FILE_REFUSED = (
     "To report a concern, type report and describe what happened without the image."
 )
 
+FILE_REFUSED_DSL = (
+    "A file was shared with ypsi-bot by {who} and refused: the bot did not open or keep it. The file "
+    "stays in Teams until the sender (or a Teams admin) deletes it; they have been asked to delete "
+    "it and to tell you about any copy on their device."
+)
+
 NOT_PERSONAL = "ypsi-bot answers only in your own chat with it: open the chat with ypsi-bot and type report."
 
 NOT_SET_UP = "ypsi-bot is not set up for your organisation yet. Please tell your DSL or IT team."
