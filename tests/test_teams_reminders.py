@@ -220,16 +220,17 @@ def test_extend_deadline_dialog_checks_the_date_and_the_reason(teams, clock):
     clock.advance(days=1)  # Tuesday: the overdue reminder is sent and the case marked overdue
     run_reminders(teams)
     assert state(ctx, ref) == "deletion_overdue"
-    opened = teams.dialog_open(DSL, {**find(due, ButtonAction.EXTEND_DEADLINE)})
+    # The button pressed on the reminder: Teams names the message it is on (replyToId).
+    fetch = {"data": find(due, ButtonAction.EXTEND_DEADLINE), "context": {}}
+    opened = teams.post(teams.activity(DSL, "invoke", name="task/fetch", value=fetch, replyToId=activity))
     assert opened.title == "Extend deadline" and input_ids(opened.dialog) == ["deadline", "reason"]
     form = opened.dialog
     submit = button(form, ActionId.SUBMIT)
     assert submit[DataKey.CALLBACK] == CallbackId.EXTEND_DEADLINE
+    assert (submit["channel"], submit["ts"]) == (f"teams:{DSL.chat}", activity)  # where to update
 
     def extend(values: dict[str, str]) -> dict[str, Any]:
-        return teams.dialog_submit(
-            DSL, {**submit, **values, "channel": f"teams:{DSL.chat}", "ts": activity}
-        ).dialog
+        return teams.dialog_submit(DSL, {**submit, **values}).dialog
 
     past = extend({"deadline": "2026-11-20", "reason": "  "})
     assert [e["id"] for e in walk(past) if str(e.get("id", "")).endswith(":error")] == [

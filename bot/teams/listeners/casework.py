@@ -1,9 +1,9 @@
 """The DSL's casework in Teams: the alert card's Acknowledge and Open case, the case dialog with
 its decision forms ("not yet" when the case is not there yet), Back to the case, Send deletion
-check, and the `cases` / `case REF` messages in the personal chat.
+check, and `case REF` typed in the personal chat (bot.teams.listeners.messages lists `cases`).
 
 The same service calls as Slack's (bot/slack/listeners/actions.py, views.py, cases.py,
-commands.py): `casework.case_detail/decision_form/record_decision/dsl_overview/decisions_now`
+commands.py): `casework.case_detail/decision_form/record_decision/decisions_now/principal_notice`
 and `reminder_actions.request_deletion_check`. Every click and submission names the case only
 by the reference in the button's data, and the services re-authorise the sender against that
 case's academy (auditing a refusal): nothing on a card is trusted. A refusal shows a short
@@ -11,8 +11,9 @@ notice, never a trace of the case.
 
 A card button in a conversation arrives as an `adaptiveCard/action` invoke (answered with a
 message only the clicker sees) or, as Teams sends `Action.Submit`, as a message whose `value` is
-the button's data (answered in the conversation). Dialog buttons arrive as task/fetch and
-task/submit and are answered with the next card (`continue`).
+the button's data (handed here by the message handler; answered in the conversation only when
+the card itself does not show the answer). Dialog buttons arrive as task/fetch and task/submit
+and are answered with the next card (`continue`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -44,6 +45,7 @@ from bot.teams.ids import STEP_SEPARATOR, ActionId, CallbackId, DataKey, decisio
 from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of
 from bot.teams.listeners.replies import card_message, dialog
+from bot.teams.listeners.report import deliver
 from conversations.casefile import casework
 from conversations.casefile.decisions import load_decisions
 from conversations.context import Context
@@ -124,11 +126,6 @@ async def tell(turn: ActivityContext[Any], text: str, *, quiet: bool = False) ->
     if not quiet:
         await turn.send(text)
     return None
-
-
-def deliver(outbox: Outbox, messages: Sequence[int]) -> None:
-    if messages:
-        outbox.send(messages)
 
 
 # --- the alert card ------------------------------------------------------------------------------
@@ -268,7 +265,7 @@ def with_errors(
         form = casework.decision_form(ctx, reference, who, decision)
     except ConversationError as exc:
         return case_notice(refusal(exc))
-    typed = {k: v for k, v in values.items() if isinstance(v, str)}
+    typed = {k: v for k, v in values.items() if v not in (None, [])}  # a multi-select stays a list
     return decision_view(replace(form, defaults={**form.defaults, **typed}), errors=errors)
 
 
