@@ -1,5 +1,5 @@
 """The `ypsi` command: run, console, db upgrade, check-config, diagram, keys, audit verify, purge,
-case export, reminders run / due.
+case export, reminders run / due, teams package.
 
 Configuration problems print one line naming the setting and exit 2, never a traceback.
 """
@@ -102,7 +102,25 @@ def _parser() -> argparse.ArgumentParser:
     runner.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
     runner.set_defaults(handler=reminders_run)
     due.add_parser("due", help="list pending reminders, oldest first").set_defaults(handler=reminders_due)
+    teams = sub.add_parser("teams", help="Microsoft Teams").add_subparsers(required=True, metavar="ACTION")
+    package = teams.add_parser("package", help="write the Teams app package (manifest and icons, zip)")
+    package.add_argument("--domain", required=True, help="the public host of https://HOST/api/messages")
+    package.add_argument(
+        "--out", type=Path, default=None, help="the zip to write (default ypsi-bot-teams.zip)"
+    )
+    package.add_argument("--privacy-url", default="", help="your privacy notice (default https://HOST/)")
+    package.set_defaults(handler=teams_package)
     return parser
+
+
+def teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the Teams app package for an admin to upload (README: Install in Microsoft Teams)."""
+    from bot.teams.package import DEFAULT_FILE, details, write_package
+
+    app = details(settings.teams_app_id, args.domain, args.privacy_url)
+    out = write_package(app, args.out or DEFAULT_FILE)
+    print(f"wrote {out}: upload it in the Teams admin centre (Manage apps > Upload) or sideload it")
+    return 0
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
