@@ -4,20 +4,32 @@ Slack's, authorised and audited."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.teams.ids import ActionId
+from conversations.casefile import cases, casework
 from conversations.scheduling.runner import Runner
-from tests.teams.fixtures import DSL, DSL_CHANNEL, OTHER_DSL
+from conversations.storage.models import Case, Deletion
+from tests.reminder_setup import move
+from tests.teams.fixtures import DSL, DSL_CHANNEL, OTHER_DSL, TEACHER
 from tests.teams.harness import actions_of, find_action, texts
-from tests.test_teams_casework import REFERENCE, audited, case_state, press_on_channel_card, reported
+from tests.test_teams_casework import (
+    REFERENCE,
+    acknowledge_button,
+    audited,
+    case_state,
+    press_on_channel_card,
+    reported,
+)
 
 
 def reminder_in_channel(teams) -> dict:
     """The unacknowledged re-alert, sent 15 minutes after the report by the runner."""
     reported(teams)
     teams.ctx.clock.advance(minutes=16)
-    runner = Runner(teams.ctx, _never, sender=teams.courier)
-    runner.maintain()
-    runner.drain()
-    teams.courier.drain()
+    _run_reminders(teams)
     posts = [s for s in teams.connector.to(DSL_CHANNEL) if s.method == "send" and s.cards]
     [reminder] = [p for p in posts if "Still waiting for a DSL" in texts(p.cards[0])]
     return reminder.cards[0]
@@ -51,3 +63,48 @@ def _never(message) -> None:
 def _open_case_data(card: dict) -> dict:
     """The reminder's Open case button (its title names the case)."""
     return next(a["data"] for a in actions_of(card) if "open_case" in str(a["data"].get("action", "")))
+
+
+def test_a_deletion_check_sent_from_the_case_reaches_the_reporter_who_confirms(teams):
+    reported(teams)
+    press_on_channel_card(teams, DSL, acknowledge_button(teams))
+    deletion_requested(teams.ctx)
+    case = teams.dialog_open(DSL, _open_case_data_from_alert(teams))
+    assert "Send deletion check" in [a.get("title") for a in actions_of(case.dialog)]
+
+    sent = teams.press(DSL, "Send deletion check", {ActionId.DELETION_CHECK_TO: TEACHER.id})
+
+    assert "Deletion check sent" in texts(sent.dialog)
+    _run_reminders(teams)
+    check = [s for s in teams.connector.to(TEACHER.chat) if s.cards and "Pupil 1" in str(s.cards)]
+    assert check, "the deletion check reached the teacher's own chat"
+    button = find_action(check[-1].cards[0], "Deletion confirmed for Pupil 1")
+    teams.message(TEACHER, "", value=button["data"])
+    assert teams.connector.texts(TEACHER.chat)[-1].startswith("Deletion confirmed by")
+    assert [s for s in teams.connector.to(DSL_CHANNEL) if "Pupil" in str(s.body)] == []
+
+
+def deletion_requested(ctx) -> None:
+    """An acknowledged case referred, parents decided, and two deletions agreed with the agency."""
+    values = {"agency": "social_care", "agency_reference": "FR-1", "reason": "Risk of harm"}
+    casework.record_decision(ctx, REFERENCE, DSL.id, "referred", values)
+    move(ctx, REFERENCE, "record_parents")
+    with ctx.db.unit_of_work() as uow:
+        case = uow.session.scalar(select(Case).where(Case.reference == REFERENCE))
+        for n in (1, 2):
+            uow.session.add(Deletion(case_id=case.id, pseudonym=f"Pupil {n}", deadline=date(2026, 11, 30)))
+        uow.session.flush()
+        cases.fire(ctx, case, "request_deletion_agreed")
+        uow.commit()
+
+
+def _open_case_data_from_alert(teams) -> dict:
+    alert = [s for s in teams.connector.to(DSL_CHANNEL) if s.method == "send"][0].cards[0]
+    return find_action(alert, f"Open case {REFERENCE}")["data"]
+
+
+def _run_reminders(teams) -> None:
+    runner = Runner(teams.ctx, _never, sender=teams.courier)
+    runner.maintain()
+    runner.drain()
+    teams.courier.drain()
