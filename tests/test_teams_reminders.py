@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.teams.ids import ActionId
+from bot.teams.ids import ActionId, reminder_action
 from conversations.casefile import cases, casework
 from conversations.scheduling.runner import Runner
 from conversations.storage.models import Case, Deletion
@@ -108,3 +108,22 @@ def _run_reminders(teams) -> None:
     runner.maintain()
     runner.drain()
     teams.courier.drain()
+
+
+def test_extend_deadline_asks_a_date_and_a_reason_in_a_dialog(teams):
+    reported(teams)
+    press_on_channel_card(teams, DSL, acknowledge_button(teams))
+    deletion_requested(teams.ctx)
+    extend = {"action": reminder_action("extend_deadline", REFERENCE), "value": REFERENCE, "case": REFERENCE}
+
+    refused = teams.dialog_open(OTHER_DSL, extend)
+    opened = teams.dialog_open(DSL, extend)
+    wrong = teams.press(DSL, "Extend", {"deadline": "2026-11-01", "reason": ""})
+    done = teams.press(DSL, "Extend", {"deadline": "2026-12-04", "reason": "Police still need the device"})
+
+    assert "not authorised" in texts(refused.dialog)
+    assert opened.title == "Extend deadline"
+    assert "Choose a date after today." in texts(wrong.dialog) and "Give the reason" in texts(wrong.dialog)
+    assert "Fri 04 Dec 2026" in texts(done.dialog) or "4 December" in texts(done.dialog)
+    with teams.ctx.db.unit_of_work(read_only=True) as uow:
+        assert {d.deadline for d in uow.session.scalars(select(Deletion))} == {date(2026, 12, 4)}
