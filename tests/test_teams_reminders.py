@@ -16,13 +16,14 @@ from sqlalchemy import select
 from bot.slack.views.text import CASE_REFUSED
 from bot.teams.ids import ActionId, CallbackId, DataKey, reminder_action
 from conversations.casefile import cases, casework
+from conversations.dialogue import reports
 from conversations.scheduling.reminder_messages import ButtonAction
 from conversations.scheduling.runner import Runner
 from conversations.storage.models import AuditEvent, Case, Deletion
 from tests.reminder_setup import move, pending_due, rows
 from tests.teams.fake_connector import Sent
 from tests.teams.fixtures import DEPUTY, DSL, DSL_CHANNEL, OTHER_DSL, TEACHER
-from tests.teams.harness import Person, actions_of, input_ids, walk
+from tests.teams.harness import TENANT, Person, actions_of, input_ids, walk
 from tests.test_teams_casework import button, card_now, click, filled, report, said, seen, status_of, updates
 
 # --- helpers --------------------------------------------------------------------------------
@@ -336,3 +337,43 @@ def test_unknown_or_malformed_reminder_buttons_do_nothing(teams):
         assert said(click(teams, DSL, data)) == CASE_REFUSED
     assert len(teams.connector.sent) == before
     assert state(teams.ctx, ref) == "reported"
+
+
+def test_a_reminder_button_arriving_as_a_message_updates_the_reminder_in_place(teams):
+    """Teams sends an Action.Submit on a message as a message carrying the button's data."""
+    ref, activity = deletion_check(teams)
+    [(_, check)] = reminders_in(teams, TEACHER.chat, "Deletion")
+    posted = len(teams.connector.texts(TEACHER.chat))
+    data = find(check, ButtonAction.NOT_YET)
+    pressed = teams.activity(TEACHER, "message", value=data, replyToId=activity)
+    assert teams.post(pressed).status == 200
+    [(_, check)] = reminders_in(teams, TEACHER.chat, "Deletion")
+    assert f"Not yet by {TEACHER.name} at 10:00" in seen(check) and titles(check) == []
+    assert len(teams.connector.texts(TEACHER.chat)) == posted  # the reminder says it: nothing more
+    assert audit_actions(teams.ctx, ref)[-1] == "deletion_not_yet"
+    # Someone else's press, as a message, is refused in words in that conversation.
+    teams.post(teams.activity(OTHER_DSL, "message", value=data, replyToId=activity))
+    assert teams.connector.texts(OTHER_DSL.chat)[-1] == CASE_REFUSED
+
+
+def test_resume_report_offers_the_teacher_s_own_draft(teams, clock):
+    teams.install(TEACHER)
+    draft = reports.start(teams.ctx, TENANT, TEACHER.id)
+    reports.answer(teams.ctx, draft.id, TEACHER.id, {"understood": "yes"})
+    clock.advance(minutes=30)
+    run_reminders(teams)
+    [(activity, nudge)] = [
+        (s.activity_id, s.cards[0])
+        for s in teams.connector.to(TEACHER.chat)
+        if s.cards
+        and any(
+            a["data"][DataKey.ACTION].startswith(reminder_action(ButtonAction.RESUME_REPORT, ""))
+            for a in actions_of(s.cards[0])
+            if "data" in a
+        )
+    ]
+    answer = press(teams, TEACHER, TEACHER.chat, activity, find(nudge, ButtonAction.RESUME_REPORT))
+    assert said(answer) == "Your report is waiting: press Report a concern to carry on."
+    welcome = teams.connector.to(TEACHER.chat)[-1].cards[0]
+    resumed = teams.dialog_open(TEACHER, button(welcome, ActionId.REPORT_FROM_HOME))
+    assert resumed.status == 200 and "Carry on" in seen(resumed.dialog)

@@ -63,8 +63,7 @@ async def on_message(ctx: Context, outbox: Outbox, turn: ActivityContext[Message
 async def button(
     ctx: Context, outbox: Outbox, turn: ActivityContext[MessageActivity], data: dict[str, Any]
 ) -> None:
-    """A card's Action.Submit: Acknowledge takes the case, a reminder's button is answered;
-    other buttons are not this module's."""
+    """A card's Action.Submit: the alert's Acknowledge, or a reminder's button."""
     action = data.get(DataKey.ACTION)
     if action == ActionId.ACKNOWLEDGE:
         await casework.acknowledge(ctx, outbox, turn)

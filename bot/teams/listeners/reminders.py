@@ -45,6 +45,7 @@ from bot.teams.listeners.casework import (
     tell,
     text_value,
 )
+from bot.teams.listeners.home import home_for
 from bot.teams.listeners.people import is_personal, person_of
 from bot.teams.listeners.replies import card_message, dialog
 from conversations.casefile import casework
@@ -61,7 +62,7 @@ CONFIRM_FORM = "deletion_confirmed"  # the per-person decision the DSL's "Confir
 EXTEND_FORM = "deletion_extended"  # checked before the extend dialog opens: same rights
 CHANNEL = "channel"  # the extend dialog's data: where the reminder is (conversation, activity)
 TS = "ts"
-RESUME = "Your report is waiting: send report to ypsi-bot and press Report a concern to carry on."
+RESUME = "Your report is waiting: press Report a concern to carry on."
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,11 @@ async def answer_click(ctx: Context, outbox: Outbox, turn: ActivityContext[Any])
         click = click_of(ctx, outbox, turn.activity)
     except ValueError:
         return await tell(turn, refusal(NotFound("reminder button")))
+    if reminder_action_of(click.action_id)[0] == ButtonAction.RESUME_REPORT:
+        # The person's own draft, whatever the value says: a dialog opens only from a button,
+        # so the welcome card's Report button is offered (it resumes the draft).
+        await turn.send(card_message(await asyncio.to_thread(home_for, ctx, click.who)))
+        return await tell(turn, RESUME, quiet=True)
     answered = await asyncio.to_thread(answer, click)
     if answered.card is not None and click.activity_id:
         await update_card(turn, click, answered.card)
@@ -243,17 +249,11 @@ def _not_yet(click: Click) -> Answer:
     return Answer("Not yet: recorded.", card, quiet=True)
 
 
-def _resume_report(click: Click) -> Answer:
-    # The person's own draft, whatever the value says: the welcome card's Report button resumes it.
-    return Answer(RESUME)
-
-
 HANDLERS: dict[ButtonAction, Callable[[Click], Answer]] = {
     ButtonAction.ACKNOWLEDGE: _acknowledge,
     ButtonAction.SNOOZE: _snooze,
     ButtonAction.DELETION_CONFIRMED_FOR: _deletion_confirmed_for,
     ButtonAction.NOT_YET: _not_yet,
-    ButtonAction.RESUME_REPORT: _resume_report,
 }
 
 
