@@ -184,12 +184,17 @@ def _number(value: str) -> int:
     return int(value)
 
 
-def _shown(click: Click, reminder_id: Any, reference: str | None) -> Card | None:
-    """The reminder's card as the clicker saw it, if the reminder is of the case just answered."""
+def _drawn(click: Click, reminder_id: Any) -> reminder_messages.ReminderMessage | None:
+    """The reminder as it reads now (None for an id that names none); shown only once answered."""
     if not isinstance(reminder_id, int | str) or not str(reminder_id).isdigit():
         return None
-    message = reminder_messages.current(click.ctx, int(reminder_id))
-    if message is None or (reference is not None and message.reference != reference):
+    return reminder_messages.current(click.ctx, int(reminder_id))
+
+
+def _card(click: Click, message: reminder_messages.ReminderMessage | None, reference: str) -> Card | None:
+    """The reminder's card as the clicker saw it, if it is about the case the service just answered
+    for (a forged reminder id names another case: nothing is drawn)."""
+    if message is None or message.reference != reference:
         return None
     return screens.reminder_card(message, channel=click.channel)
 
@@ -213,13 +218,13 @@ def _acknowledge(click: Click) -> Answer:
     if outcome.replayed:
         return Answer(text, quiet=True)
     after_decision(click.ctx, click.outbox, outcome)
-    card = _answered(click, _shown(click, reminder, outcome.reference), "Acknowledged")
+    card = _answered(click, _card(click, _drawn(click, reminder), outcome.reference), "Acknowledged")
     return Answer(text, card, quiet=True)
 
 
 def _snooze(click: Click) -> Answer:
     reminder = _number(click.value)
-    shown = reminder_messages.current(click.ctx, reminder)
+    shown = _drawn(click, reminder)  # the snoozed reminder is the one the service authorised
     scheduled = reminder_actions.snooze(click.ctx, reminder, click.who)
     what = f"Snoozed until {scheduled.due_at.astimezone(LONDON):%a %d %b %H:%M}"
     card = screens.reminder_card(shown, channel=click.channel) if shown else None
@@ -227,14 +232,11 @@ def _snooze(click: Click) -> Answer:
 
 
 def _deletion_confirmed_for(click: Click) -> Answer:
-    before = click.data.get(DataKey.REMINDER)
     # Drawn before the answer: the button names the young person (by pseudonym) until then.
-    messages = reminder_messages.current(click.ctx, int(before)) if str(before).isdigit() else None
+    before = _drawn(click, click.data.get(DataKey.REMINDER))
     progress = reminder_actions.confirm_deletion_for(click.ctx, _number(click.value), click.who)
     click.outbox.send(progress.messages)  # the channel card, once every deletion is confirmed
-    card = None
-    if messages is not None and messages.reference == progress.reference:
-        card = screens.reminder_card(messages, channel=click.channel)
+    card = _card(click, before, progress.reference)
     label = (screens.clicked_label(card, click.action_id) if card else "") or "Deletion confirmed"
     text = "All deletions are confirmed." if progress.all_confirmed else f"{label}: recorded."
     return Answer(text, _answered(click, card, label, keep_others=not progress.all_confirmed), quiet=True)
@@ -245,7 +247,7 @@ def _not_yet(click: Click) -> Answer:
     progress = reminder_actions.deletion_not_yet(click.ctx, reminder, click.who, replay_key=click.replay_key)
     if progress.replayed:
         return Answer("Not yet: recorded.", quiet=True)
-    card = _answered(click, _shown(click, reminder, progress.reference), "Not yet")
+    card = _answered(click, _card(click, _drawn(click, reminder), progress.reference), "Not yet")
     return Answer("Not yet: recorded.", card, quiet=True)
 
 
