@@ -23,7 +23,6 @@ BENCHMARKS = {
     "concurrency": "8 concurrency",
     "starvation": "9 starvation",
     "served": "10 served",
-    "teams": "11 teams",
 }
 
 

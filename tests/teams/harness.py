@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -33,12 +33,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from microsoft_teams.api import ApiClient
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
-from microsoft_teams.apps import App
 
 from bot.config import Settings
 from bot.teams.app import PATH, create_app
 from bot.teams.courier import Courier, delivery_client
-from bot.teams.listeners import Outbox, register_all
+from bot.teams.listeners import register_all
 from bot.teams.server import Limits, TeamsServer
 from conversations.context import Context
 from tests.teams.fake_connector import FakeConnector
@@ -200,15 +199,7 @@ class WatchedCourier(Courier):
 class TeamsHarness:
     """The app under test on `ctx`, served over HTTP; `stop()` ends it."""
 
-    def __init__(
-        self,
-        ctx: Context,
-        connector: FakeConnector,
-        openid: OpenIdServer,
-        *,
-        listeners: Callable[[App, Context, Outbox], None] = register_all,
-    ) -> None:
-        """`listeners` attaches the handlers: ypsi-bot's, or the benchmark's bare app's."""
+    def __init__(self, ctx: Context, connector: FakeConnector, openid: OpenIdServer) -> None:
         self.ctx = ctx
         self.connector = connector
         self.openid = openid
@@ -231,7 +222,7 @@ class TeamsHarness:
         api = delivery_client(app.token_provider, connector.url)
         # The listeners' outbox is the courier: `outbox.handed` lists what they handed over.
         self.courier = self.outbox = WatchedCourier(ctx, api, tenant_id=TENANT)
-        listeners(app, ctx, self.courier)
+        register_all(app, ctx, self.courier)
         self.server = TeamsServer(app, "127.0.0.1", 0, Limits(stop_wait=5)).start()
         self.url = f"http://127.0.0.1:{self.server.address[1]}{PATH}"
 

@@ -73,7 +73,7 @@ def problems(surface: Any) -> list[str]:
     if size(card) > CARD_BYTES:
         found.append(f"card: {size(card)} > {CARD_BYTES} bytes")
     _walk(card, "", found)
-    ids = [i for i in _input_ids(card)]
+    ids = list(_input_ids(card))
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         found.append(f"input id {dup!r} is used twice")
     return found
@@ -99,10 +99,9 @@ def _walk(node: Any, path: str, found: list[str]) -> None:
         choices = node.get("choices", [])
         if not choices or len(choices) > CHOICES:
             found.append(f"{path}.choices: {len(choices)}, not 1 to {CHOICES}")
-    for key in ("actions",):
-        buttons = node.get(key)
-        if isinstance(buttons, list) and len(buttons) > ACTIONS_PER_ROW:
-            found.append(f"{path}.{key}: {len(buttons)} > {ACTIONS_PER_ROW} buttons")
+    buttons = node.get("actions")
+    if isinstance(buttons, list) and len(buttons) > ACTIONS_PER_ROW:
+        found.append(f"{path}.actions: {len(buttons)} > {ACTIONS_PER_ROW} buttons")
     for key, value in node.items():
         if key != "data":  # a button's data is ours, not card content
             _walk(value, f"{path}.{key}" if path else key, found)
