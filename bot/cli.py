@@ -7,6 +7,7 @@ Configuration problems print one line naming the setting and exit 2, never a tra
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import signal
@@ -354,7 +355,7 @@ def _write_record(out: Path | None, content: str | bytes) -> None:
 
 def check_config(settings: Settings, args: argparse.Namespace) -> int:
     """Validate everything and say what was checked, changing nothing in the database."""
-    academies, keyring = configured(settings, practice=not settings.slack_enabled)
+    academies, keyring = configured(settings, practice=not (settings.slack_enabled or settings.teams_enabled))
     names = ", ".join(a.name for a in academies.all())
     db, pending = database_status(settings, keyring)
     if db is None:
@@ -365,9 +366,10 @@ def check_config(settings: Settings, args: argparse.Namespace) -> int:
         state = "up to date"
     dialect = db.engine.dialect.name if db else "sqlite"
     print(f"ok: {len(academies.all())} academies ({names}); database {dialect} {state}")
-    if not settings.slack_enabled:
-        return 0
-    return check_slack_channels(academies, settings)
+    problems = check_slack_channels(academies, settings) if settings.slack_enabled else 0
+    if settings.teams_enabled:
+        problems = max(problems, check_teams_rosters(academies, settings))
+    return problems
 
 
 def check_slack_channels(academies: Academies, settings: Settings) -> int:
@@ -383,6 +385,24 @@ def check_slack_channels(academies: Academies, settings: Settings) -> int:
         print(f"problem: {line}")
     if not problems:
         print("ok: every DSL channel is private and ypsi-bot is a member")
+    return 1 if problems else 0
+
+
+def check_teams_rosters(academies: Academies, settings: Settings) -> int:
+    """Ask Teams whether each Teams academy's team holds only its DSLs and deputies; 1 if any does not."""
+    from bot.teams.courier import settings_client
+    from bot.teams.roster import roster_problems
+
+    try:
+        problems = asyncio.run(roster_problems(settings_client(settings), academies))
+    except Exception as exc:  # the token: a wrong secret or app id, or no way to Entra ID
+        raise ConfigError(
+            f"TEAMS_APP_ID / TEAMS_APP_PASSWORD: no token for the Bot Connector ({exc.__class__.__name__})"
+        ) from None
+    for line in problems:
+        print(f"problem: {line}")
+    if not problems:
+        print("ok: every Teams DSL team holds only its academy's DSLs and deputies")
     return 1 if problems else 0
 
 

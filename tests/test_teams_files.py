@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.teams.listeners.words import FILE_REFUSED
 from conversations.dialogue import refusals
 from conversations.storage.models import AuditEvent
-from tests.teams.fixtures import DSL_CHANNEL, LARCHWOOD, TEACHER
+from tests.teams.fixtures import DSL, DSL_CHANNEL, LARCHWOOD, TEACHER
 
 
 def _file(teams) -> dict:
@@ -45,6 +45,11 @@ def test_a_file_is_refused_with_the_guidance_and_audited(teams):
     assert teams.connector.texts(TEACHER.chat) == [FILE_REFUSED]
     assert _refusals(teams.ctx) == [(TEACHER.id, LARCHWOOD.key, {"place": refusals.DM})]
     assert _nothing_fetched(teams)
+    # The DSL is told, in a chat of their own, who shared a file (never what it was).
+    [told] = [s for s in teams.connector.sent if s.method == "send" and "was shared with ypsi-bot" in s.text]
+    assert TEACHER.name in told.text and "photo.jpg" not in str(told.body)
+    [opened] = [s for s in teams.connector.sent if s.method == "create_conversation"]
+    assert opened.conversation_id == told.conversation_id and opened.body["members"][0]["id"] == DSL.aad
 
 
 def test_a_pasted_image_is_refused(teams):

@@ -12,7 +12,7 @@ from bot.teams.cards.alerts import PICK_UP
 from bot.teams.ids import ActionId, CallbackId, DataKey, step_callback
 from conversations.storage.models import Case, Draft, OutboxMessage
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, SENTINEL_PLATFORM
-from tests.teams.fixtures import DSL, DSL_CHANNEL, LARCHWOOD, PRINCIPAL, TEACHER
+from tests.teams.fixtures import DSL, DSL_CHANNEL, LARCHWOOD, PRINCIPAL, ROAMING, TEACHER
 from tests.teams.harness import Person, actions_of, find_action, input_ids, texts
 
 STEPS = list(ANSWERS)
@@ -221,6 +221,27 @@ def test_someone_elses_draft_id_is_refused(teams):
     assert "not available" in texts(response.dialog)
     with teams.ctx.db.unit_of_work(read_only=True) as uow:
         assert uow.session.scalar(select(Draft)).state == "young_people"
+
+
+def test_someone_of_another_organisation_is_told_it_is_not_set_up(teams):
+    activity = teams.activity(
+        ROAMING,
+        "invoke",
+        tenant="0a0b0c0d-0000-4000-8000-0000000000ff",
+        name="task/fetch",
+        value={"data": {DataKey.ACTION: ActionId.REPORT_FROM_HOME}},
+    )
+
+    opened = teams.post(activity)
+
+    assert "not set up" in texts(opened.dialog)
+    assert "Next" not in [a.get("title") for a in actions_of(opened.dialog)]
+
+
+def test_an_unlisted_member_of_the_academys_organisation_may_report(teams):
+    opened = teams.dialog_open(ROAMING, {DataKey.ACTION: ActionId.REPORT_FROM_HOME})
+
+    assert callback_of(opened.dialog) == step_callback("safety")
 
 
 def test_a_button_the_dialog_never_drew_changes_nothing(teams):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from conversations.academies import Academy
 from conversations.context import Context
+from conversations.delivery import outbox
 from conversations.protection import audit
 
 DM = "direct_message"
@@ -34,3 +35,18 @@ def file_refused(ctx: Context, user_id: str, team_id: str, place: str, channel_i
             )
         uow.commit()
     return academies
+
+
+def tell_dsls(ctx: Context, academies: list[Academy], text: str) -> tuple[int, ...]:
+    """Queue `text` (that a file was refused, and by whom) to each DSL of `academies`, one
+    outbox row each, delivered by their own front end; returns the rows to hand over."""
+    dsls = sorted({u for a in academies for u in a.dsl_users})
+    with ctx.db.unit_of_work() as uow:
+        ids = tuple(
+            outbox.add(
+                uow.session, outbox.Kind.NOTICE, outbox.USER, dsl, now=ctx.clock(), payload={"text": text}
+            )
+            for dsl in dsls
+        )
+        uow.commit()
+    return ids

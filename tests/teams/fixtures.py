@@ -37,6 +37,17 @@ LARCHWOOD = Academy(
     teams_team=DSL_TEAM,
     tenant_id=TENANT,
 )
+OTHER_DSL = Person("b1c00000-0000-4000-8000-0000000000d5", "Kim Other DSL")
+# Another academy in the same tenant: its DSL must never see Larchwood's cases.
+BIRCHFIELD = Academy(
+    key="birchfield",
+    name="Birchfield Academy",
+    dsl_channel="",
+    dsl_users=(OTHER_DSL.id,),
+    teams_channel="teams:19:birchfield-dsl@thread.tacv2",
+    teams_team="19:birchfield-safeguarding@thread.tacv2",
+    tenant_id=TENANT,
+)
 SAFE_ROSTER = [{"id": f"29:{p.aad}", "aadObjectId": p.aad, "name": p.name} for p in (DSL, DEPUTY)]
 
 
@@ -44,7 +55,7 @@ SAFE_ROSTER = [{"id": f"29:{p.aad}", "aadObjectId": p.aad, "name": p.name} for p
 def teams_academies() -> Academies:
     from tests.conftest import OAKFIELD, RIVERSIDE  # not at import: conftest imports this module
 
-    return Academies({a.key: a for a in (OAKFIELD, RIVERSIDE, LARCHWOOD)})
+    return Academies({a.key: a for a in (OAKFIELD, RIVERSIDE, LARCHWOOD, BIRCHFIELD)})
 
 
 @pytest.fixture

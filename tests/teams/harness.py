@@ -220,7 +220,8 @@ class TeamsHarness:
         self._ids = itertools.count(1)
         app = create_app(self.settings, cloud=openid.cloud, token=outbound_token)
         api = delivery_client(app.token_provider, connector.url)
-        self.courier = WatchedCourier(ctx, api, tenant_id=TENANT)
+        # The listeners' outbox is the courier: `outbox.handed` lists what they handed over.
+        self.courier = self.outbox = WatchedCourier(ctx, api, tenant_id=TENANT)
         register_all(app, ctx, self.courier)
         self.server = TeamsServer(app, "127.0.0.1", 0, Limits(stop_wait=5)).start()
         self.url = f"http://127.0.0.1:{self.server.address[1]}{PATH}"
@@ -255,9 +256,17 @@ class TeamsHarness:
             return Response(error.code, error.read().decode())
 
     def activity(
-        self, person: Person, kind: str, *, personal: bool = True, conversation: str = "", **fields: Any
+        self,
+        person: Person,
+        kind: str,
+        *,
+        personal: bool = True,
+        conversation: str = "",
+        tenant: str = TENANT,
+        **fields: Any,
     ) -> dict[str, Any]:
-        """An activity as Teams sends it, from `person`, in their personal chat (or `conversation`)."""
+        """An activity as Teams sends it, from `person` of `tenant`, in their personal chat (or
+        `conversation`)."""
         conversation_id = conversation or person.chat
         return {
             "type": kind,
@@ -269,11 +278,11 @@ class TeamsHarness:
             "conversation": {
                 "id": conversation_id,
                 "conversationType": "personal" if personal else "channel",
-                "tenantId": TENANT,
+                "tenantId": tenant,
                 **({} if personal else {"isGroup": True}),
             },
             "recipient": {"id": f"28:{APP_ID}", "name": "ypsi-bot"},
-            "channelData": {"tenant": {"id": TENANT}},
+            "channelData": {"tenant": {"id": tenant}},
             "locale": "en-GB",
             **fields,
         }

@@ -17,7 +17,10 @@ HELP = (
     "ypsi-bot helps you report a concern about nudes or semi-nudes shared by young people "
     '("sexting", YPSI) privately to your academy\'s DSL team.\n\n'
     "- **report**: start a report, or carry on with the one you left\n"
+    "- **status**: your reports and where they are\n"
     "- **help**: this message\n\n"
+    "For DSLs and deputies: **cases** lists the open cases of your academies, "
+    "**case YPSI-2026-0042** opens one.\n\n"
     "Never view, copy, forward, screenshot or save an image, and never send one to this app: "
     "it refuses every file. If a young person is in danger now, call 999."
 )
@@ -28,6 +31,12 @@ FILE_REFUSED = (
     "(…) then Delete. Do not share images of young people with anyone, including the DSL. "
     "If a copy is on your phone or computer, tell your DSL about it and they will say what to do. "
     "To report a concern, type report and describe what happened without the image."
+)
+
+FILE_REFUSED_DSL = (
+    "A file was shared with ypsi-bot by {who} and refused: the bot did not open or keep it. The file "
+    "stays in Teams until the sender (or a Teams admin) deletes it; they have been asked to delete "
+    "it and to tell you about any copy on their device."
 )
 
 NOT_PERSONAL = "ypsi-bot answers only in your own chat with it: open the chat with ypsi-bot and type report."
