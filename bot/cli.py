@@ -1,5 +1,5 @@
 """The `ypsi` command: run, console, db upgrade, check-config, diagram, keys, audit verify, purge,
-case export, reminders run / due.
+case export, reminders run / due, teams package.
 
 Configuration problems print one line naming the setting and exit 2, never a traceback.
 """
@@ -7,6 +7,7 @@ Configuration problems print one line naming the setting and exit 2, never a tra
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import signal
@@ -102,7 +103,25 @@ def _parser() -> argparse.ArgumentParser:
     runner.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
     runner.set_defaults(handler=reminders_run)
     due.add_parser("due", help="list pending reminders, oldest first").set_defaults(handler=reminders_due)
+    teams = sub.add_parser("teams", help="Microsoft Teams").add_subparsers(required=True, metavar="ACTION")
+    package = teams.add_parser("package", help="write the Teams app package (manifest and icons, zip)")
+    package.add_argument("--domain", required=True, help="the public host of https://HOST/api/messages")
+    package.add_argument(
+        "--out", type=Path, default=None, help="the zip to write (default ypsi-bot-teams.zip)"
+    )
+    package.add_argument("--privacy-url", default="", help="your privacy notice (default https://HOST/)")
+    package.set_defaults(handler=teams_package)
     return parser
+
+
+def teams_package(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the Teams app package for an admin to upload (README: Install in Microsoft Teams)."""
+    from bot.teams.package import DEFAULT_FILE, details, write_package
+
+    app = details(settings.teams_app_id, args.domain, args.privacy_url)
+    out = write_package(app, args.out or DEFAULT_FILE)
+    print(f"wrote {out}: upload it in the Teams admin centre (Manage apps > Upload) or sideload it")
+    return 0
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -336,7 +355,7 @@ def _write_record(out: Path | None, content: str | bytes) -> None:
 
 def check_config(settings: Settings, args: argparse.Namespace) -> int:
     """Validate everything and say what was checked, changing nothing in the database."""
-    academies, keyring = configured(settings, practice=not settings.slack_enabled)
+    academies, keyring = configured(settings, practice=not (settings.slack_enabled or settings.teams_enabled))
     names = ", ".join(a.name for a in academies.all())
     db, pending = database_status(settings, keyring)
     if db is None:
@@ -347,9 +366,10 @@ def check_config(settings: Settings, args: argparse.Namespace) -> int:
         state = "up to date"
     dialect = db.engine.dialect.name if db else "sqlite"
     print(f"ok: {len(academies.all())} academies ({names}); database {dialect} {state}")
-    if not settings.slack_enabled:
-        return 0
-    return check_slack_channels(academies, settings)
+    problems = check_slack_channels(academies, settings) if settings.slack_enabled else 0
+    if settings.teams_enabled:
+        problems = max(problems, check_teams_rosters(academies, settings))
+    return problems
 
 
 def check_slack_channels(academies: Academies, settings: Settings) -> int:
@@ -365,6 +385,24 @@ def check_slack_channels(academies: Academies, settings: Settings) -> int:
         print(f"problem: {line}")
     if not problems:
         print("ok: every DSL channel is private and ypsi-bot is a member")
+    return 1 if problems else 0
+
+
+def check_teams_rosters(academies: Academies, settings: Settings) -> int:
+    """Ask Teams whether each Teams academy's team holds only its DSLs and deputies; 1 if any does not."""
+    from bot.teams.courier import settings_client
+    from bot.teams.roster import roster_problems
+
+    try:
+        problems = asyncio.run(roster_problems(settings_client(settings), academies))
+    except Exception as exc:  # the token: a wrong secret or app id, or no way to Entra ID
+        raise ConfigError(
+            f"TEAMS_APP_ID / TEAMS_APP_PASSWORD: no token for the Bot Connector ({exc.__class__.__name__})"
+        ) from None
+    for line in problems:
+        print(f"problem: {line}")
+    if not problems:
+        print("ok: every Teams DSL team holds only its academy's DSLs and deputies")
     return 1 if problems else 0
 
 

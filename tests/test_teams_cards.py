@@ -473,3 +473,17 @@ def test_the_checker_finds_each_broken_limit(name):
 
 def test_a_dialog_title_is_cut_to_fit():
     assert len(Dialog("x" * 80, _card()).title) == limits.DIALOG_TITLE
+
+
+def test_the_welcome_card_opens_a_report_and_shows_cases_only_to_the_dsl_team():
+    teacher, dsl = SURFACES["home-teacher"], SURFACES["home-dsl"]
+    [report] = _of_type(teacher, "Action.Submit")
+    assert report["data"] == {
+        "msteams": {"type": "task/fetch"},
+        "action": ActionId.REPORT_FROM_HOME,
+        "callback": CallbackId.HOME,
+    }
+    assert "Open cases of your academies" not in json.dumps(teacher)
+    assert "earlier reports" in json.dumps(teacher)  # 60 reports: the latest 20 shown
+    assert "Open cases of your academies" in json.dumps(dsl)
+    assert "There are no open cases" in json.dumps(SURFACES["home-dsl-no-cases"])

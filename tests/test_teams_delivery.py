@@ -9,6 +9,7 @@ DSL gets the card by direct message and that is audited, as in Slack. On SQLite 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from bot.slack.courier import Courier as SlackCourier
 from bot.slack.courier import delivery_client as slack_client
 from bot.teams.courier import Courier
+from bot.teams.roster import roster_problems
 from conversations.academies import Academies, Academy
 from conversations.casefile import casework
 from conversations.context import Context
@@ -73,10 +75,19 @@ def teams_ctx(database_url, clock) -> Iterator[Context]:
 
 @pytest.fixture
 def courier(teams_ctx, connector) -> Iterator[Courier]:
-    api = ApiClient(connector.url, ClientOptions(token="test-token", timeout=1))
-    teams = Courier(teams_ctx, api, tenant_id=TENANT)
+    teams = Courier(teams_ctx, api_for(connector), tenant_id=TENANT)
     yield teams
     teams.close()
+
+
+def api_for(connector: FaultyConnector) -> ApiClient:
+    """The SDK's API client against the fake connector, with a test token and a 1 s call timeout."""
+    return ApiClient(connector.url, ClientOptions(token="test-token", timeout=1))
+
+
+def address(conversation_id: str, service_url: str) -> dict[str, str]:
+    """A stored address, as the listeners keep it."""
+    return {"conversation_id": conversation_id, "service_url": service_url, "tenant_id": TENANT}
 
 
 def report(ctx: Context, courier: Courier) -> str:
@@ -296,9 +307,7 @@ def test_the_runner_delivers_each_reminder_through_its_recipient_s_front_end(
     mixed = Academy(**{**ELM.__dict__, "deputy_users": (slack_deputy,)})
     ctx = make_context(database_url, Academies({mixed.key: mixed}), clock)
     connector.set_members(TEAM, SAFE_ROSTER[:1])  # the Teams DSL only: the deputy works in Slack
-    teams = Courier(
-        ctx, ApiClient(connector.url, ClientOptions(token="test-token", timeout=1)), tenant_id=TENANT
-    )
+    teams = Courier(ctx, api_for(connector), tenant_id=TENANT)
     slack = SlackCourier(ctx, slack_client(slack_settings(slack_api.url)))
     try:
         ref = report(ctx, teams)
@@ -349,3 +358,37 @@ def test_a_report_sent_through_signed_activities_reaches_the_channel_and_the_tea
     receipt = sends(connector, teacher.chat)[-1]  # the stored personal chat, not a new one
     assert "Your report YPSI-2026-0001 has been sent" in card_texts(receipt.cards[0])
     assert [s for s in connector.sent if s.method == "create_conversation"] == []
+
+
+def test_check_config_names_each_teams_academy_whose_team_is_not_only_its_safeguarding_team(connector):
+    other = Academy(
+        **{**ELM.__dict__, "key": "ash", "name": "Ash Academy", "teams_team": "19:ash@thread.tacv2"}
+    )
+    unread = Academy(
+        **{**ELM.__dict__, "key": "oak", "name": "Oak Academy", "teams_team": "19:gone@thread.tacv2"}
+    )
+    connector.set_members("19:ash@thread.tacv2", [*SAFE_ROSTER, {"id": "29:x", "aadObjectId": OUTSIDER_ID}])
+    connector.fail(
+        "members", Fault.http(403, code="BotNotInConversationRoster"), conversation="19:gone@thread.tacv2"
+    )
+    academies = Academies({a.key: a for a in (ELM, other, unread, OAKFIELD)})
+
+    lines = asyncio.run(roster_problems(api_for(connector), academies))
+
+    assert len(lines) == 2  # Elm's team is its DSL and deputy only; Oakfield is on Slack
+    assert lines[0].startswith("Ash Academy (19:ash@thread.tacv2): 1 member(s) of the team are not DSLs")
+    assert lines[1].startswith("Oak Academy (19:gone@thread.tacv2): ypsi-bot cannot read the team's members")
+
+
+def test_the_channel_is_reached_at_the_service_url_kept_when_the_bot_joined_the_team(teams_ctx, connector):
+    nowhere = ApiClient("http://127.0.0.1:9", ClientOptions(token="test-token", timeout=1))  # refused
+    addresses.remember(teams_ctx, f"teams:{TEAM}", "teams", address(TEAM, connector.url))
+    addresses.remember(teams_ctx, TEACHER, "teams", address("a:stored", connector.url))
+    teams = Courier(teams_ctx, nowhere, tenant_id=TENANT)
+    try:
+        ref = report(teams_ctx, teams)
+    finally:
+        teams.close()
+    [posted] = sends(connector, CHANNEL_CONVERSATION)
+    assert ref in card_texts(posted.cards[0])
+    assert len(sends(connector, "a:stored")) == 1

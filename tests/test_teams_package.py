@@ -7,6 +7,7 @@ commands staff type, the domain of the messaging endpoint, PNGs of the sizes Tea
 
 from __future__ import annotations
 
+import json
 import struct
 import zipfile
 import zlib
@@ -14,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.teams.icons import color_icon, outline_icon
+from bot.teams.icons import COLOR_SIZE, OUTLINE_SIZE, color_icon, outline_icon
 from bot.teams.package import COMMANDS, details, manifest, write_package
 from conversations.errors import ConfigError
+from tests.test_cli import ypsi
 
 APP_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+TENANT = "11111111-2222-3333-4444-555555555555"
+TEAMS_ENV = {"TEAMS_APP_ID": APP_ID, "TEAMS_APP_PASSWORD": "secret-value", "TEAMS_TENANT_ID": TENANT}
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -39,6 +43,44 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     stride = 1 + 4 * width
     rows = [raw[i * stride + 1 : (i + 1) * stride] for i in range(height)]
     return width, height, rows
+
+
+def test_the_cli_writes_a_package_with_the_bots_manifest_and_icons(tmp_path):
+    out = tmp_path / "dist" / "ypsi.zip"
+    done = ypsi(
+        ["teams", "package", "--domain", "ypsi.example.sch.uk", "--out", str(out)], tmp_path, **TEAMS_ENV
+    )
+    assert done.returncode == 0, done.stderr
+    assert str(out) in done.stdout
+    with zipfile.ZipFile(out) as package:
+        assert sorted(package.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        app = json.loads(package.read("manifest.json"))
+        color, outline = package.read("color.png"), package.read("outline.png")
+    assert app["manifestVersion"] == "1.17" and "v1.17" in app["$schema"]
+    assert app["id"] == APP_ID
+    [bot] = app["bots"]
+    assert bot["botId"] == APP_ID
+    assert bot["scopes"] == ["personal", "team"] and bot["supportsFiles"] is False
+    [commands] = bot["commandLists"]
+    assert [c["title"] for c in commands["commands"]] == ["report", "cases", "help"]
+    assert app["validDomains"] == ["ypsi.example.sch.uk"]
+    assert app["developer"]["websiteUrl"] == "https://ypsi.example.sch.uk/"
+    assert app["icons"] == {"color": "color.png", "outline": "outline.png"}
+    assert png_pixels(color)[:2] == (COLOR_SIZE, COLOR_SIZE)
+    assert png_pixels(outline)[:2] == (OUTLINE_SIZE, OUTLINE_SIZE)
+
+
+def test_without_an_app_id_the_cli_refuses_in_one_line(tmp_path):
+    done = ypsi(["teams", "package", "--domain", "ypsi.example.sch.uk"], tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "TEAMS_APP_ID is missing" in done.stderr
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_the_default_file_is_written_in_the_current_folder(tmp_path):
+    done = ypsi(["teams", "package", "--domain", "ypsi.example.sch.uk"], tmp_path, **TEAMS_ENV)
+    assert done.returncode == 0, done.stderr
+    assert zipfile.ZipFile(tmp_path / "ypsi-bot-teams.zip").namelist()
 
 
 def test_the_manifest_keeps_within_teams_field_limits():

@@ -63,7 +63,7 @@ WORKERS = 4
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CHANNEL_FALLBACK = (
     "You are getting this by direct message because ypsi-bot cannot post safely in the DSL "
-    "channel ({problem}). Please ask your Teams admin to fix it; `ypsi check-config` shows the problem."
+    "channel ({problem}). Please ask whoever runs ypsi-bot to fix it; `ypsi check-config` shows the problem."
 )
 UNDELIVERED = (
     "A {what} about {reference} could not be delivered by direct message ({error}). "
@@ -119,16 +119,20 @@ def delivery_client(
     return ApiClient(service_url, ClientOptions(timeout=CALL_TIMEOUT), token_provider=token_provider)
 
 
-def settings_courier(ctx: Context, settings: Settings) -> Courier:
-    """The courier of `ypsi run` and `ypsi reminders run`: the bot's own token from its client
-    secret (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID)."""
+def settings_client(settings: Settings) -> ApiClient:
+    """The delivery client with the bot's own token, from its client secret (TEAMS_APP_ID,
+    TEAMS_APP_PASSWORD, TEAMS_TENANT_ID)."""
     credentials = ClientCredentials(
         client_id=settings.teams_app_id,
         client_secret=settings.teams_app_password,
         tenant_id=settings.teams_tenant_id or None,
     )
-    provider = AppTokenProvider(TokenManager(credentials))
-    return Courier(ctx, delivery_client(provider), tenant_id=settings.teams_tenant_id)
+    return delivery_client(AppTokenProvider(TokenManager(credentials)))
+
+
+def settings_courier(ctx: Context, settings: Settings) -> Courier:
+    """The courier of `ypsi run` and `ypsi reminders run`."""
+    return Courier(ctx, settings_client(settings), tenant_id=settings.teams_tenant_id)
 
 
 def conversation_address(conversation_id: str, service_url: str, tenant_id: str) -> dict[str, str]:
@@ -230,9 +234,16 @@ class Courier:
 
     # --- where things go ------------------------------------------------------------------------
 
-    def _service_url(self, who: str) -> str:
-        stored = addresses.address_of(self.ctx, who)
-        return (stored or {}).get("service_url") or self.api.service_url
+    def _service_url(self, channel: str, academy_key: str | None) -> str:
+        """Where a channel is reached: its stored address, else its team's (the bot was added to
+        the team), else the public service URL."""
+        academy = self.ctx.academies.by_key.get(academy_key or "")
+        team = TEAMS_PREFIX + academy.teams_team if academy and academy.teams_team else ""
+        for who in filter(None, (channel, team)):
+            stored = addresses.address_of(self.ctx, who)
+            if stored and stored.get("service_url"):
+                return str(stored["service_url"])
+        return self.api.service_url
 
     def _usable_channel(self, item: Outgoing) -> None:
         """Raise a Failure unless every member of the academy's team is on its safeguarding team:
@@ -240,7 +251,8 @@ class Courier:
         not say (never read as "private")."""
         academy = self.ctx.academies.get(str(item.academy_key))
         try:
-            problem = self._call(roster_problem(self.api, academy, self._service_url(item.recipient_id)))
+            service_url = self._service_url(item.recipient_id, academy.key)
+            problem = self._call(roster_problem(self.api, academy, service_url))
         except RosterUnknown as exc:
             # Said to the DSLs only if every attempt fails: unknown, never "private".
             problem = f"ypsi-bot could not check the team's members: {exc}"
@@ -248,11 +260,13 @@ class Courier:
         if problem is not None:
             raise Failure("roster_unusable", False, problem=problem)
 
-    def _post_to_channel(self, channel: str, activity: MessageActivityInput) -> str:
-        """Post in a channel (`teams:<conversation id>`); returns the new activity's id."""
+    def _post_to_channel(self, item: Outgoing, activity: MessageActivityInput) -> str:
+        """Post in the row's channel (`teams:<conversation id>`); returns the new activity's id."""
+        channel = item.recipient_id
+        service_url = self._service_url(channel, item.academy_key)
         sent = self._call(
             self.api.conversations.create_activity(
-                channel.removeprefix(TEAMS_PREFIX), activity, service_url=self._service_url(channel)
+                channel.removeprefix(TEAMS_PREFIX), activity, service_url=service_url
             )
         )
         return sent.id
@@ -291,7 +305,7 @@ class Courier:
             self._update_card(alert)
             return None
         card = alert_message(alert, mention_dsls=bool(item.payload.get("mention_dsls")))
-        activity_id = self._post_to_channel(item.recipient_id, _card(card))
+        activity_id = self._post_to_channel(item, _card(card))
         log.info("alert posted", extra={"case": item.reference})
         return item.recipient_id, activity_id
 
@@ -302,7 +316,7 @@ class Courier:
                 channel.removeprefix(TEAMS_PREFIX),
                 str(alert.alert_ts),
                 _card(alert_message(alert)),
-                service_url=self._service_url(channel),
+                service_url=self._service_url(channel, alert.academy_key),
             )
         )
 
@@ -335,7 +349,7 @@ class Courier:
         message = from_data(item.payload)
         if item.recipient_kind == CHANNEL:
             self._usable_channel(item)
-            self._post_to_channel(item.recipient_id, _card(reminder_card(message, channel=True)))
+            self._post_to_channel(item, _card(reminder_card(message, channel=True)))
         else:
             self._direct_message(item.recipient_id, item.academy_key, _card(reminder_card(message)))
 
@@ -346,7 +360,7 @@ class Courier:
             reference=item.payload.get("reference") or "an unfinished report",
             error=item.payload.get("error", ""),
         )
-        self._post_to_channel(item.recipient_id, _text(text))
+        self._post_to_channel(item, _text(text))
 
 
 def _card(card: dict[str, Any]) -> MessageActivityInput:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import httpx
 from microsoft_teams.api import ApiClient
 
-from conversations.academies import Academy
+from conversations.academies import Academies, Academy
 from conversations.platforms import teams_person
 
 PAGE = 500  # members per page (Teams' maximum)
@@ -68,6 +68,25 @@ async def _members(api: ApiClient, team: str) -> list[str]:
         token = page.continuation_token
         if not token:
             return ids
+
+
+async def roster_problems(api: ApiClient, academies: Academies) -> list[str]:
+    """One line per Teams academy whose DSL channel cannot be used (for `ypsi check-config`)."""
+    lines = []
+    for academy in academies.all():
+        if not academy.teams_channel:
+            continue
+        try:
+            problem = await roster_problem(api, academy, api.service_url)
+        except RosterUnknown as exc:
+            lines.append(f"{academy.name} ({academy.teams_team}): could not be checked: {exc}; try again")
+            continue
+        if problem:
+            lines.append(
+                f"{academy.name} ({academy.teams_team}): {problem}; alerts go to the DSLs by direct "
+                "message until only the DSLs and deputies are in the team and ypsi-bot is added to it"
+            )
+    return lines
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -16,7 +16,7 @@ from bot.teams.ids import ActionId, CallbackId, DataKey
 from conversations.casefile.casework import OverviewLine, ReportLine
 from conversations.casefile.readable import when
 
-REPORTS_SHOWN = 20  # the latest; `status` lists them all
+REPORTS_SHOWN = 20  # the latest
 
 
 def home_view(overview: Sequence[OverviewLine] | None, reports: Sequence[ReportLine]) -> Card:
@@ -39,7 +39,7 @@ def home_view(overview: Sequence[OverviewLine] | None, reports: Sequence[ReportL
         ]
         if len(reports) > REPORTS_SHOWN:
             mine.append(
-                text(f"{len(reports) - REPORTS_SHOWN} earlier reports: send status to see them.", subtle=True)
+                text(f"{len(reports) - REPORTS_SHOWN} earlier reports are not shown here.", subtle=True)
             )
     else:
         mine.append(text(NO_REPORTS))

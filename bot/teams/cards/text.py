@@ -22,8 +22,8 @@ SLACK_BOLD = re.compile(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])")
 DISCARDED = "This report was discarded. Send report to ypsi-bot to start a new one."
 NO_OPEN_CASES = "There are no open cases for your academies."
 NO_REPORTS = "You have not sent any reports. Send report to ypsi-bot to start one."
-MORE_CASES = "{count} more open cases are not shown: send case and the reference to ypsi-bot to open one."
-STATUS_HINT = "You will get a message here when a DSL picks your report up. Send status to see it."
+MORE_CASES = "{count} more open cases are not shown here: each alert card in the DSL channel opens its case."
+STATUS_HINT = "You will get a message here when a DSL picks your report up."
 EXPORT_HINT = "the export (ypsi case export) has all of it."
 
 

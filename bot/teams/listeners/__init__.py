@@ -25,7 +25,7 @@ class Outbox(Protocol):
 
 def register_all(app: App, ctx: Context, outbox: Outbox) -> None:
     """Attach every listener module to the app."""
-    from bot.teams.listeners import casework, install, messages, report
+    from bot.teams.listeners import casework, install, messages, reminders, report
 
-    for module in (install, messages, report, casework):
+    for module in (install, messages, report, casework, reminders):
         module.register(app, ctx, outbox)

@@ -45,10 +45,13 @@ from conversations.casefile import casework
 from conversations.casefile.decisions import load_decisions
 from conversations.context import Context
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotFound
+from conversations.platforms import is_person
+from conversations.scheduling import reminder_actions
 
 log = logging.getLogger("ypsi.teams")
 ACKNOWLEDGED = "acknowledged"  # the decision the card's Acknowledge records
 CASE_USAGE = "Send case and the reference, like case YPSI-2026-0042."
+DELETION_CHECK_SENT = "Deletion check sent by direct message. Their answers appear here."
 
 Data = Mapping[str, Any]
 
@@ -136,12 +139,26 @@ def _handle(ctx: Context, outbox: Outbox, who: str, key: str | None, data: Data)
     reference, action = _text(data.get(DataKey.CASE)), _text(data.get(DataKey.ACTION))
     if data.get(DataKey.CALLBACK) == CallbackId.DECISION and action == ActionId.SUBMIT:
         return record(ctx, outbox, who, key, reference, _text(data.get(DataKey.DECISION)), data)
+    if action == ActionId.SEND_DELETION_CHECK:
+        return send_deletion_check(ctx, who, key, reference, data.get(ActionId.DELETION_CHECK_TO))
     if action.startswith(ActionId.DECIDE):
         try:
             return decision_or_not_yet(ctx, reference, who, decision_of(action))
         except ValueError:
             pass
     return case_or_refusal(ctx, reference, who)  # Back to the case, or a button never drawn
+
+
+def send_deletion_check(ctx: Context, who: str, key: str | None, reference: str, to: Any) -> Dialog:
+    """The case dialog's "Send deletion check": to the member of staff following the deletion up
+    (the one picked, if the pick names a person; else the one recorded). The runner sends it."""
+    try:
+        reminder_actions.request_deletion_check(
+            ctx, reference, who, to if isinstance(to, str) and is_person(to) else None, replay_key=key
+        )
+    except ConversationError as exc:
+        return case_notice(refusal(exc))
+    return case_or_refusal(ctx, reference, who, notice=DELETION_CHECK_SENT)
 
 
 def decision_or_not_yet(ctx: Context, reference: str, who: str, key: str) -> Dialog:

@@ -21,7 +21,7 @@ from bot.slack.views.text import CASE_REFUSED
 from bot.teams.cards.case import cases_message
 from bot.teams.cards.text import NO_OPEN_CASES, NO_REPORTS, escape
 from bot.teams.ids import ActionId, DataKey
-from bot.teams.listeners import Outbox, casework, install
+from bot.teams.listeners import Outbox, casework, install, reminders
 from bot.teams.listeners.home import home_for
 from bot.teams.listeners.people import channel_of, is_personal, person_of, tenant_of
 from bot.teams.listeners.replies import card_message
@@ -63,9 +63,11 @@ async def on_message(ctx: Context, outbox: Outbox, turn: ActivityContext[Message
 async def button(
     ctx: Context, outbox: Outbox, turn: ActivityContext[MessageActivity], data: dict[str, Any]
 ) -> None:
-    """A card's Action.Submit: Acknowledge takes the case; other buttons are not this module's."""
+    """A card's Action.Submit: the alert's Acknowledge, or a reminder's button."""
     if data.get(DataKey.ACTION) == ActionId.ACKNOWLEDGE:
         await casework.acknowledge(ctx, outbox, turn, data)
+    else:
+        await reminders.button(ctx, outbox, turn, data)
 
 
 async def command(ctx: Context, turn: ActivityContext[MessageActivity], word: str, rest: list[str]) -> None:

@@ -17,7 +17,10 @@ HELP = (
     "ypsi-bot helps you report a concern about nudes or semi-nudes shared by young people "
     '("sexting", YPSI) privately to your academy\'s DSL team.\n\n'
     "- **report**: start a report, or carry on with the one you left\n"
+    "- **status**: your reports and where they are\n"
     "- **help**: this message\n\n"
+    "For DSLs and deputies: **cases** lists the open cases of your academies, "
+    "**case YPSI-2026-0042** opens one.\n\n"
     "Never view, copy, forward, screenshot or save an image, and never send one to this app: "
     "it refuses every file. If a young person is in danger now, call 999."
 )
