@@ -3,9 +3,9 @@
 Two processes serve 127.0.0.1 (bench/teams_process.py): `ypsi run` with Teams configured and its
 production settings (uvicorn behind the Teams server's guard, every activity's JWT validated by
 the SDK, the courier and the reminder runner), on a SQLite file or a PostgreSQL schema, its clock
-moving from Monday 08:00 at SPEED times the wall clock; and a bare app of
-the same SDK, built with the same settings and auth and served by the same server, answering a
-dialog's opening and each submission with a static card and a message with one static reply.
+moving from Monday 08:00 at SPEED times the wall clock; and a bare app of the same SDK, built with
+the same settings and auth and served by the same server, answering a dialog's opening and each
+submission with a static card and a message with one static reply.
 The SDK's JWT validation reads its signing key from an OpenID metadata server on loopback (the
 tests' key); the fake Bot Connector runs in this process, answering each call after 0 ms and,
 in a second row set, after 100 ms.
@@ -19,8 +19,9 @@ each step's ack (the next card), the submit ack (the "sent" card), and the messa
 includes the reply's round trip to the Bot Connector in both apps: the SDK answers the HTTP
 request once the handler has returned). CPU per report is each process's own (/proc/<pid>/stat
 utime + stime over the rounds, once the courier has delivered what they queued, divided by the
-reports), and PostgreSQL's apart (the backends of the bot's connections). Each figure is the
-median of RUNS runs.
+reports), and PostgreSQL's apart (the backends of the bot's connections). A run is new processes
+on a new database, WARMUP reports, then REPORTS at each latency; each figure is the median of
+RUNS runs.
 """
 
 from __future__ import annotations
