@@ -103,9 +103,9 @@ class Courier:
     # --- the ports ------------------------------------------------------------------------------
 
     def send(self, ids: Sequence[int]) -> None:
-        """Deliver these just-committed outbox rows on a worker (the listener returns at once)."""
-        for one in ids:  # one job each: a slow channel post never holds up the receipt
-            self._submit(self._deliveries, self._deliver_ids, [one])
+        """Deliver these just-committed outbox rows on workers (the listener returns at once)."""
+        if ids:
+            self._submit(self._deliveries, self._deliver_ids, list(ids))
 
     def send_due(self) -> int:
         """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""
@@ -156,12 +156,14 @@ class Courier:
 
     def _deliver_ids(self, ids: list[int]) -> None:
         try:
-            items = outbox.claim(self.ctx, ids)
+            items = outbox.claim(self.ctx, ids)  # one transaction for the rows of one change
         except Exception:
             log.exception("outbox rows not claimed; the runner delivers them when due")
             return
-        for item in items:
-            self._deliver(item)
+        for item in items[1:]:  # one job each: a slow channel post never holds up the receipt
+            self._submit(self._deliveries, self._deliver, item)
+        if items:
+            self._deliver(items[0])
 
     def _deliver(self, item: Outgoing) -> None:
         try:

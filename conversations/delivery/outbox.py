@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Update, and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from conversations.context import Context
@@ -110,33 +111,31 @@ def add(
     payload: dict[str, Any] | None = None,
     fallback_of: int | None = None,
 ) -> int:
-    """Write one message in the caller's transaction; returns its id (to deliver after commit)."""
-    row = OutboxMessage(
-        kind=kind,
-        recipient_kind=recipient_kind,
-        recipient_id=recipient_id,
-        academy_key=academy_key or (case.academy_key if case is not None else None),
-        case_id=case.id if case is not None else None,
-        reminder_id=reminder_id,
-        fallback_of=fallback_of,
-        payload=payload or {},
-        state=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    """Write one message in the caller's transaction; returns its id (to deliver after commit).
 
-
-def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> list[Outgoing]:
-    """Claim due rows (only `ids` when given) for one lease, oldest first, one statement.
-
-    A row waits while an earlier row for the same case and recipient is still pending, so a
-    card is posted before it is updated and a person's messages arrive in order.
+    One INSERT … RETURNING, not an ORM row and a flush: nothing reads the row back here.
     """
-    now = ctx.clock()
+    row = {
+        "kind": kind,
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "academy_key": academy_key or (case.academy_key if case is not None else None),
+        "case_id": case.id if case is not None else None,
+        "reminder_id": reminder_id,
+        "fallback_of": fallback_of,
+        "payload": payload or {},
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return session.execute(insert(OutboxMessage).values(row).returning(OutboxMessage.id)).scalar_one()
+
+
+@cache
+def _claim_statement(by_id: bool, limit: int) -> Update:
+    """The claim as one statement, built once: `now`, `lease_end` (and `ids`) are parameters."""
+    now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
     earlier = aliased(OutboxMessage)
     queued_behind = exists().where(
         earlier.case_id == OutboxMessage.case_id,
@@ -146,19 +145,37 @@ def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> li
     )
     claimable = and_(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, ~queued_behind)
     picked = select(OutboxMessage.id).where(claimable)
-    if ids is not None:
-        picked = picked.where(OutboxMessage.id.in_(list(ids)))
+    if by_id:
+        picked = picked.where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
     picked = picked.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
-    statement = (
+    return (
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(picked.scalar_subquery()), OutboxMessage.state == PENDING)
         .where(OutboxMessage.next_attempt_at <= now)
-        .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .values(
+            next_attempt_at=bindparam("lease_end", type_=OutboxMessage.next_attempt_at.type),
+            attempts=OutboxMessage.attempts + 1,
+        )
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
+
+
+def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> list[Outgoing]:
+    """Claim due rows (only `ids` when given) for one lease, oldest first, one statement.
+
+    A row waits while an earlier row for the same case and recipient is still pending, so a
+    card is posted before it is updated and a person's messages arrive in order. Without `ids`
+    (a runner's pass), a read first: when nothing is due, no write transaction is opened.
+    """
+    now = ctx.clock()
+    if ids is None and not _anything_due(ctx, now):
+        return []
+    parameters: dict[str, Any] = {"now": now, "lease_end": now + LEASE}
+    if ids is not None:
+        parameters["ids"] = list(ids)
     with ctx.db.unit_of_work() as uow:
-        claimed = list(uow.session.scalars(statement))
+        claimed = list(uow.session.scalars(_claim_statement(ids is not None, limit), parameters))
         rows = uow.session.execute(
             select(OutboxMessage, Case.reference)
             .outerjoin(Case, OutboxMessage.case_id == Case.id)
@@ -181,6 +198,12 @@ def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> li
     ]
 
 
+def _anything_due(ctx: Context, now: datetime) -> bool:
+    with ctx.db.unit_of_work(read_only=True) as uow:
+        due = select(OutboxMessage.id).where(OutboxMessage.state == PENDING)
+        return uow.session.scalar(due.where(OutboxMessage.next_attempt_at <= now).limit(1)) is not None
+
+
 def _held(session: Session, item: Outgoing) -> OutboxMessage | None:
     row = session.scalar(
         select(OutboxMessage)
@@ -192,16 +215,30 @@ def _held(session: Session, item: Outgoing) -> OutboxMessage | None:
 
 
 def delivered(ctx: Context, item: Outgoing, *, posted_at: tuple[str, str] | None = None) -> None:
-    """Mark a row delivered (its content is dropped); `posted_at` = (channel, ts) of a new card."""
+    """Mark a row delivered (its content is dropped); `posted_at` = (channel, ts) of a new card.
+
+    One conditional UPDATE: only while this claim still holds the row (pending, same attempt).
+    """
+    done = (
+        update(OutboxMessage)
+        .where(OutboxMessage.id == item.id, OutboxMessage.state == PENDING)
+        .where(OutboxMessage.attempts == item.attempts)
+        .values(state=DELIVERED, finished_at=ctx.clock(), payload={})
+        .returning(OutboxMessage.case_id)
+        .execution_options(synchronize_session=False)
+    )
     with ctx.db.unit_of_work() as uow:
-        row = _held(uow.session, item)
-        if row is None:
+        held = uow.session.execute(done).first()
+        if held is None:
             return
-        row.state, row.finished_at, row.payload = DELIVERED, ctx.clock(), {}
-        if posted_at is not None and row.case_id is not None:
-            case = uow.session.get(Case, row.case_id)
-            if case is not None:
-                case.alert_channel, case.alert_ts = posted_at
+        if posted_at is not None and held.case_id is not None:
+            channel, ts = posted_at
+            uow.session.execute(
+                update(Case)
+                .where(Case.id == held.case_id)
+                .values(alert_channel=channel, alert_ts=ts)
+                .execution_options(synchronize_session=False)
+            )
         uow.commit()
 
 
