@@ -385,17 +385,20 @@ def principal_notice(ctx: Context, reference: str) -> PrincipalNotice | None:
         return notice
 
 
-def tell_principal(ctx: Context, session: Session, case: Case) -> PrincipalNotice | None:
-    """`principal_notice` in the caller's transaction, which holds the case (a report's submit)."""
+def tell_principal(
+    ctx: Context, session: Session, case: Case, *, new: bool = False
+) -> PrincipalNotice | None:
+    """`principal_notice` in the caller's transaction, which holds the case (a report's submit).
+
+    `new`: the case was created in this transaction, so no notice can have been sent yet.
+    """
     academy = ctx.academies.get(case.academy_key)
     principal = academy.principal_user
     category = _confirmed_category(ctx, case) or ctx.guidance.category(case.category)
     wanted = case.urgent or category.group == AGGRAVATED
     if not principal or academy.may_see_cases(principal) or not wanted:
         return None
-    told = session.scalar(
-        select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == PRINCIPAL_TOLD)
-    )
+    told = None if new else _told(session, case)
     if told is not None:
         return None
     audit.record(
@@ -408,6 +411,12 @@ def tell_principal(ctx: Context, session: Session, case: Case) -> PrincipalNotic
     )
     message = routing.queue_principal(ctx, session, case, principal)
     return PrincipalNotice(principal, alert_for(ctx, case), message)
+
+
+def _told(session: Session, case: Case) -> int | None:
+    return session.scalar(
+        select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == PRINCIPAL_TOLD)
+    )
 
 
 def contacts_for(ctx: Context, academy: Academy, audiences: tuple[str, ...]) -> tuple[Contact, ...]:

@@ -25,8 +25,8 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Update, and_, bindparam, exists, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, Update, and_, bindparam, exists, insert, select, update
+from sqlalchemy.orm import Session
 
 from conversations.context import Context
 from conversations.protection import audit
@@ -40,6 +40,8 @@ LEASE = timedelta(seconds=20)
 MAX_ATTEMPTS = 6  # transient failures: 2, 4, 8, 16, 32 s apart, then dead-lettered
 FIRST_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=5)
+# The table itself: the hot statements (write, claim, mark delivered) skip the ORM's unit of work.
+OUTBOX = OutboxMessage.__table__
 
 
 class Kind(StrEnum):
@@ -113,7 +115,7 @@ def add(
 ) -> int:
     """Write one message in the caller's transaction; returns its id (to deliver after commit).
 
-    One INSERT … RETURNING, not an ORM row and a flush: nothing reads the row back here.
+    One INSERT … RETURNING on the table, not an ORM row: nothing reads the row back here.
     """
     row = {
         "kind": kind,
@@ -129,35 +131,46 @@ def add(
         "next_attempt_at": now,
         "created_at": now,
     }
-    return session.execute(insert(OutboxMessage).values(row).returning(OutboxMessage.id)).scalar_one()
+    session.flush()  # the case (or reminder) it refers to is written first
+    return session.execute(insert(OUTBOX).values(row).returning(OUTBOX.c.id)).scalar_one()
 
 
 @cache
 def _claim_statement(by_id: bool, limit: int) -> Update:
-    """The claim as one statement, built once: `now`, `lease_end` (and `ids`) are parameters."""
-    now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
-    earlier = aliased(OutboxMessage)
+    """The claim as one statement on the table, built once: `now`, `lease_end` (and `ids`) are
+    parameters. It returns what a delivery needs, so nothing is read again."""
+    row = OUTBOX.c
+    now = bindparam("now", type_=row.next_attempt_at.type)
+    earlier = OUTBOX.alias("earlier")
     queued_behind = exists().where(
-        earlier.case_id == OutboxMessage.case_id,
-        earlier.recipient_id == OutboxMessage.recipient_id,
-        earlier.state == PENDING,
-        earlier.id < OutboxMessage.id,
+        earlier.c.case_id == row.case_id,
+        earlier.c.recipient_id == row.recipient_id,
+        earlier.c.state == PENDING,
+        earlier.c.id < row.id,
     )
-    claimable = and_(OutboxMessage.state == PENDING, OutboxMessage.next_attempt_at <= now, ~queued_behind)
-    picked = select(OutboxMessage.id).where(claimable)
+    claimable = and_(row.state == PENDING, row.next_attempt_at <= now, ~queued_behind)
+    picked = select(row.id).where(claimable)
     if by_id:
-        picked = picked.where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
-    picked = picked.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+        picked = picked.where(row.id.in_(bindparam("ids", expanding=True)))
+    picked = picked.order_by(row.id).limit(limit).with_for_update(skip_locked=True)
     return (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(picked.scalar_subquery()), OutboxMessage.state == PENDING)
-        .where(OutboxMessage.next_attempt_at <= now)
+        update(OUTBOX)
+        .where(row.id.in_(picked.scalar_subquery()), row.state == PENDING)
+        .where(row.next_attempt_at <= now)
         .values(
-            next_attempt_at=bindparam("lease_end", type_=OutboxMessage.next_attempt_at.type),
-            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=bindparam("lease_end", type_=row.next_attempt_at.type),
+            attempts=row.attempts + 1,
         )
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
+        .returning(
+            row.id,
+            row.kind,
+            row.recipient_kind,
+            row.recipient_id,
+            row.academy_key,
+            row.case_id,
+            row.payload,
+            row.attempts,
+        )
     )
 
 
@@ -175,13 +188,9 @@ def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> li
     if ids is not None:
         parameters["ids"] = list(ids)
     with ctx.db.unit_of_work() as uow:
-        claimed = list(uow.session.scalars(_claim_statement(ids is not None, limit), parameters))
-        rows = uow.session.execute(
-            select(OutboxMessage, Case.reference)
-            .outerjoin(Case, OutboxMessage.case_id == Case.id)
-            .where(OutboxMessage.id.in_(claimed))
-            .order_by(OutboxMessage.id)
-        ).all()
+        statement = _claim_statement(ids is not None, limit)
+        claimed = sorted(uow.session.execute(statement, parameters), key=_by_id)
+        references = _references(uow.session, {r.case_id for r in claimed if r.case_id is not None})
         uow.commit()
     return [
         Outgoing(
@@ -190,12 +199,23 @@ def claim(ctx: Context, ids: Sequence[int] | None = None, limit: int = 20) -> li
             r.recipient_kind,
             r.recipient_id,
             r.academy_key,
-            ref,
+            references.get(r.case_id),
             dict(r.payload),
             r.attempts,
         )
-        for r, ref in rows
+        for r in claimed
     ]
+
+
+def _by_id(row: Row[Any]) -> int:
+    return int(row.id)
+
+
+def _references(session: Session, case_ids: set[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    found = session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
+    return {case_id: reference for case_id, reference in found}
 
 
 def _anything_due(ctx: Context, now: datetime) -> bool:
@@ -219,13 +239,12 @@ def delivered(ctx: Context, item: Outgoing, *, posted_at: tuple[str, str] | None
 
     One conditional UPDATE: only while this claim still holds the row (pending, same attempt).
     """
+    row = OUTBOX.c
     done = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id == item.id, OutboxMessage.state == PENDING)
-        .where(OutboxMessage.attempts == item.attempts)
+        update(OUTBOX)
+        .where(row.id == item.id, row.state == PENDING, row.attempts == item.attempts)
         .values(state=DELIVERED, finished_at=ctx.clock(), payload={})
-        .returning(OutboxMessage.case_id)
-        .execution_options(synchronize_session=False)
+        .returning(row.case_id)
     )
     with ctx.db.unit_of_work() as uow:
         held = uow.session.execute(done).first()
@@ -233,12 +252,9 @@ def delivered(ctx: Context, item: Outgoing, *, posted_at: tuple[str, str] | None
             return
         if posted_at is not None and held.case_id is not None:
             channel, ts = posted_at
-            uow.session.execute(
-                update(Case)
-                .where(Case.id == held.case_id)
-                .values(alert_channel=channel, alert_ts=ts)
-                .execution_options(synchronize_session=False)
-            )
+            cases = Case.__table__
+            posted = update(cases).where(cases.c.id == held.case_id)
+            uow.session.execute(posted.values(alert_channel=channel, alert_ts=ts))
         uow.commit()
 
 

@@ -197,6 +197,8 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             )
         _fire(ctx, draft, "submit")
         draft.status = "submitted"
+        # Before the case's reference is issued: the counter's lock is held from then on.
+        reminders.reschedule(ctx, uow.session, draft)
         now = ctx.clock()
         suggestion = ctx.guidance.classify(draft.answers)
         new = case is None
@@ -204,7 +206,6 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             case = _new_case(ctx, uow.session, draft, suggestion, submitted_at=now)
         else:
             _complete_case(case, draft, suggestion, now)
-        reminders.reschedule(ctx, uow.session, draft)
         reminders.reschedule(ctx, uow.session, case, new=new)
         audit.record(
             uow.session,
@@ -219,7 +220,7 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
         alert = routing.queue_alert(ctx, uow.session, case)
         receipt = routing.queue_receipt(ctx, uow.session, case, out_of_hours=late)
         # In the transaction of the case, not one of its own after the ack.
-        principal = casework.tell_principal(ctx, uow.session, case)
+        principal = casework.tell_principal(ctx, uow.session, case, new=new)
         uow.commit()
         return Submission(
             case.reference,
@@ -356,7 +357,7 @@ def _urgent_case(
         to_state=case.state,
     )
     alert = routing.queue_alert(ctx, session, case, mention_dsls=True)
-    principal = casework.tell_principal(ctx, session, case)
+    principal = casework.tell_principal(ctx, session, case, new=True)
     return case, alert_for(ctx, case), _messages(alert, principal), principal
 
 
@@ -397,6 +398,7 @@ def _new_case(
     )
     session.add(case)
     session.flush()
+    audit.new_chain(session, case)
     audit.record(session, action="case_created", actor_id=draft.user_id, at=now, case=case, to_state=REPORTED)
     return case
 

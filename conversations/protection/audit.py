@@ -114,6 +114,16 @@ def _insert(connection: Connection, prev_hash: str, values: dict[str, Any]) -> t
     return result.inserted_primary_key[0], stored["hash"]
 
 
+def new_chain(session: Session, case: Case) -> None:
+    """Note that `case` was created (and flushed) in this transaction: its chain is empty.
+
+    Its first event then links to GENESIS without a lock or a read. No other transaction can
+    append to the chain meanwhile: every writer of a case's events has read the case row, which
+    no other transaction sees before this one commits.
+    """
+    _held_heads(session)[case.id] = GENESIS
+
+
 def _held_heads(session: Session) -> dict[int | None, str]:
     """The chains this transaction has locked, each with its last hash (the event it last wrote).
 

@@ -363,8 +363,8 @@ def reschedule(
             row.due_at = want.due
             row.details = {**row.details, **want.details}
     session.flush()
-    if created:  # one INSERT for all of them: nothing reads the new rows back here
-        session.execute(insert(Reminder), created)
+    if created:  # one INSERT on the table for all of them: nothing reads the new rows back here
+        session.execute(insert(Reminder.__table__), created)
 
 
 def _retire(rows: list[Reminder], kinds: set[str]) -> None:
