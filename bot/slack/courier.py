@@ -4,7 +4,9 @@ Listeners do their database work (which writes outbox rows in the same transacti
 rows' ids to `Courier.send` and return: bolt sends the ack as soon as the listener is done
 (`process_before_response=True`). A pool of delivery workers, not bolt's listener pool, then
 claims each row and renders it for Slack; the reminder runner's loop (`send_due`) picks up
-whatever this process could not deliver, or a process that died left behind.
+whatever this process could not deliver, or a process that died left behind. Given the HTTP
+server's `Traffic`, a delivery first waits for a moment with no request in progress (at most
+QUIET_WAIT): acks have seconds, deliveries do not (docs/decisions/0086-cpu-per-report.md).
 
 Screen calls tied to something the person is looking at (a modal opened with a trigger id,
 updated, a Home tab, an ephemeral answer) run on the same workers through `Courier.screen`, not
