@@ -188,6 +188,7 @@ def test_case_study_c_referral_records_agency_reference_and_time(ctx, clock):
     assert chronology(ctx, ref) == [
         ("case_created", "reported"),
         ("report_submitted", "reported"),
+        ("principal_alerted", None),  # aggravated: the Principal is told with the submit
         ("acknowledged", "acknowledged"),
         ("initial_review", "in_review"),
         ("advice_sought", "in_review"),

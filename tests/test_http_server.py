@@ -17,7 +17,7 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import load_settings
-from bot.slack.http_server import PATH, Limits, SlackHttpServer, http_server
+from bot.slack.http_server import PATH, Limits, SlackHttpServer, Traffic, http_server
 from conversations.errors import ConfigError
 from tests.conftest import TEACHER
 from tests.slack.harness import SIGNING_SECRET
@@ -173,3 +173,21 @@ def test_host_defaults_to_loopback_and_is_validated():
     assert load_settings({**env, "HOST": "0.0.0.0", "PORT": "8080"}).host == "0.0.0.0"
     with pytest.raises(ConfigError, match="HOST"):
         load_settings({**env, "HOST": "127.0.0.1; rm"})
+
+
+def test_a_delivery_waits_for_the_requests_in_progress_then_goes():
+    traffic = Traffic()
+    went = threading.Event()
+
+    def delivery() -> None:
+        traffic.wait_quiet(timeout=30)
+        went.set()
+
+    with traffic.request():
+        worker = threading.Thread(target=delivery)
+        worker.start()
+        assert not went.wait(0.3)  # an ack is being answered: the delivery holds back
+        assert traffic.wait_quiet(timeout=0.01) is False
+    assert went.wait(30)  # the last request answered: it goes at once
+    worker.join()
+    assert traffic.wait_quiet(timeout=0)

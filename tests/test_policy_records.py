@@ -260,12 +260,14 @@ def test_who_spoke_with_the_young_person(ctx):
 
 
 def test_the_principal_is_told_once_of_an_aggravated_or_urgent_case(ctx):
-    aggravated = submitted(ctx, CASE_C)
-    notice = casework.principal_notice(ctx, aggravated)
+    # Told in the transaction that submits the report (or raises the urgent alert), by outbox.
+    sent = reports.submit(ctx, complete(ctx, TEACHER, TEAM, CASE_C).id, TEACHER)
+    aggravated, notice = sent.reference, sent.principal
     assert notice.user_id == PRINCIPAL and notice.alert.reference == aggravated
+    assert notice.message in sent.messages
     assert casework.principal_notice(ctx, aggravated) is None
     urgent = submitted(ctx, {**CASE_A, "risk": {"immediate_risk": "yes"}})
-    assert casework.principal_notice(ctx, urgent).alert.urgent
+    assert casework.principal_notice(ctx, urgent) is None
     romantic = acknowledged(ctx)
     assert casework.principal_notice(ctx, romantic) is None
     review = {"attendees": "DSL", "summary": "s", "category": "intent_to_harm", "category_reason": "r"}

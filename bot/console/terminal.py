@@ -15,6 +15,7 @@ from bot.console.practice_clock import clock_command, press_command, remind_comm
 from bot.slack.views.case import STAFF_SAW_IMAGE
 from bot.slack.views.text import REFER_NOW
 from conversations.casefile import casework, readable
+from conversations.casefile.casework import PrincipalNotice
 from conversations.casefile.decisions import load_decisions
 from conversations.context import Context
 from conversations.dialogue import reports
@@ -181,7 +182,7 @@ class Console:
         )
         if outcome.urgent_alert is not None:
             self.show_alert(outcome.urgent_alert, "now, before the rest of the report")
-            self.show_principal(outcome.urgent_alert.reference)
+            self.show_principal(outcome.principal)
             self.show_contacts("emergency")
         return outcome.draft
 
@@ -269,7 +270,7 @@ class Console:
                 self.say(f"  - {c.name}: {c.phone or c.url} ({c.hours})")
         self.show_contacts("young_person")
         self.show_alert(sent.alert, "")
-        self.show_principal(sent.reference)
+        self.show_principal(sent.principal)
         return reports.get(self.ctx, draft.id, self.user)
 
     def say_points(self, triggers: Sequence[Rule]) -> None:
@@ -310,9 +311,8 @@ class Console:
             self.say(f"| {line}")
         self.say("---")
 
-    def show_principal(self, reference: str) -> None:
-        """Print the Principal's direct message, when an urgent or aggravated case calls for one."""
-        notice = casework.principal_notice(self.ctx, reference)
+    def show_principal(self, notice: PrincipalNotice | None) -> None:
+        """Print the Principal's direct message, when an urgent or aggravated case called for one."""
         if notice is None:
             return
         self.say(f"--- the Principal <@{notice.user_id}> receives by direct message ---")
@@ -429,7 +429,7 @@ class Console:
             return
         self.say(f"Recorded: {outcome.title}. Status: {outcome.status_label}.")
         self.show_outcome(outcome)
-        self.show_principal(reference)
+        self.show_principal(casework.principal_notice(self.ctx, reference))
 
     def pick_decision(self, reference: str) -> str:
         """List the decisions possible now with their keys (and those not yet possible, with why);

@@ -4,7 +4,9 @@ Listeners do their database work (which writes outbox rows in the same transacti
 rows' ids to `Courier.send` and return: bolt sends the ack as soon as the listener is done
 (`process_before_response=True`). A pool of delivery workers, not bolt's listener pool, then
 claims each row and renders it for Slack; the reminder runner's loop (`send_due`) picks up
-whatever this process could not deliver, or a process that died left behind.
+whatever this process could not deliver, or a process that died left behind. Given the HTTP
+server's `Traffic`, a delivery first waits for a moment with no request in progress (at most
+QUIET_WAIT): acks have seconds, deliveries do not (docs/decisions/0086-cpu-per-report.md).
 
 Screen calls tied to something the person is looking at (a modal opened with a trigger id,
 updated, a Home tab, an ephemeral answer) run on the same workers through `Courier.screen`, not
@@ -33,6 +35,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
 from bot.slack.alerts import TRANSIENT_ERRORS, ChannelUnknown, channel_problem, direct_message, retry_after
+from bot.slack.http_server import Traffic
 from bot.slack.reminder_posts import blocks as reminder_blocks
 from bot.slack.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.slack.views.text import CHANNEL_FALLBACK, UNDELIVERED, UNEXPECTED
@@ -47,6 +50,9 @@ log = logging.getLogger("ypsi.slack")
 CALL_TIMEOUT = 5  # seconds per Web API call: a claim's lease (outbox.LEASE) covers a few
 WORKERS = 4  # outbox deliveries
 SCREEN_WORKERS = 8  # screen calls, apart: a backlog of deliveries never delays a trigger id
+# The longest a delivery waits for a moment with no request in progress (Traffic): acks first,
+# while a burst of them lasts, yet a DSL alert is never held back by more than this per row.
+QUIET_WAIT = 1.0
 
 
 class Failure(Exception):
@@ -93,12 +99,14 @@ def delivery_client(settings: Settings) -> WebClient:
 class Courier:
     """The delivery workers: outbox rows now (`send`) or when due (`send_due`), and screen calls."""
 
-    def __init__(self, ctx: Context, client: WebClient) -> None:
+    def __init__(self, ctx: Context, client: WebClient, *, traffic: Traffic | None = None) -> None:
+        """`traffic`: the HTTP server's requests in progress, which deliveries let go first."""
         self.ctx = ctx
         self.client = client
+        self._traffic = traffic
         self._deliveries = ThreadPoolExecutor(WORKERS, thread_name_prefix="delivery")
         self._screens = ThreadPoolExecutor(SCREEN_WORKERS, thread_name_prefix="screen")
-        self._futures: list[Future[Any]] = []
+        self._futures: set[Future[Any]] = set()  # submitted and not yet done
         self._lock = threading.Lock()
 
     # --- the ports ------------------------------------------------------------------------------
@@ -110,6 +118,7 @@ class Courier:
 
     def send_due(self) -> int:
         """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""
+        self._let_requests_go_first()
         items = outbox.claim(self.ctx, SLACK)
         for item in items:
             self._deliver(item)
@@ -126,7 +135,7 @@ class Courier:
         """Wait until every delivery and screen call submitted so far (and any they started) is done."""
         while True:
             with self._lock:
-                pending, self._futures = self._futures, []
+                pending = [f for f in self._futures if not f.done()]
             if not pending:
                 return
             wait(pending, timeout=60)
@@ -142,7 +151,12 @@ class Courier:
     def _submit(self, pool: Executor, fn: Callable[..., Any], *args: Any) -> None:
         future = pool.submit(fn, *args)
         with self._lock:
-            self._futures.append(future)
+            self._futures.add(future)
+        future.add_done_callback(self._forget)  # a long-running bot keeps none it no longer needs
+
+    def _forget(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
 
     def _screen(
         self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], person: str
@@ -155,8 +169,16 @@ class Courier:
             if person:
                 self._screen(direct_message, (self.client, person, {"text": UNEXPECTED}), {}, "")
 
+    def _let_requests_go_first(self) -> None:
+        # Before a claim, never after: a claimed row is delivered at once, well within its lease.
+        if self._traffic is not None:
+            self._traffic.wait_quiet(QUIET_WAIT)
+
     def _deliver_ids(self, ids: list[int]) -> None:
+        self._let_requests_go_first()
         try:
+            # Claimed when the job runs, never earlier: a claimed row waiting in the queue
+            # could outlive its lease and be claimed and sent by a runner too.
             items = outbox.claim(self.ctx, SLACK, ids)
         except Exception:
             log.exception("outbox rows not claimed; the runner delivers them when due")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +51,44 @@ class Limits:
     stop_wait: float = 20.0  # on shutdown, how long requests in progress may take to finish
 
 
-def slack_wsgi_app(app: App) -> WsgiApp:
-    """bolt's WSGI adapter, behind the checks that keep unparseable requests away from bolt."""
+class Traffic:
+    """How many requests this process is answering now, for work that can wait to wait for.
+
+    Delivery workers (bot/slack/courier.py) wait for a moment with no request in progress, for
+    at most a bound, before they start a delivery: an ack has 3 seconds, a delivery does not,
+    and in one Python process they share one interpreter lock and, on SQLite, one write lock.
+    """
+
+    def __init__(self) -> None:
+        self._busy = 0
+        self._quiet = threading.Condition()
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """Count one request in progress for as long as the block runs."""
+        with self._quiet:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._busy -= 1
+                if not self._busy:
+                    self._quiet.notify_all()
+
+    def wait_quiet(self, timeout: float) -> bool:
+        """Wait until no request is in progress, `timeout` seconds at most; whether it was quiet."""
+        with self._quiet:
+            return self._quiet.wait_for(lambda: self._busy == 0, timeout)
+
+
+def slack_wsgi_app(app: App, traffic: Traffic | None = None) -> WsgiApp:
+    """bolt's WSGI adapter, behind the checks that keep unparseable requests away from bolt.
+
+    `traffic`, when given, counts the requests bolt is answering.
+    """
     handler = SlackRequestHandler(app, path=PATH)
+    answering = traffic.request if traffic is not None else nullcontext
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PATH:
@@ -64,7 +100,8 @@ def slack_wsgi_app(app: App) -> WsgiApp:
             # handler (which messages the user it names): refuse it as unsigned instead.
             return _answer(start_response, "401 Unauthorized")
         try:
-            return handler(environ, start_response)
+            with answering():
+                return handler(environ, start_response)
         except Exception as exc:  # not UTF-8, not JSON, a JSON array: bolt cannot even parse it
             log.warning("malformed request refused %s", exc.__class__.__name__)
             return _answer(start_response, "400 Bad Request")
@@ -179,6 +216,9 @@ class SlackHttpServer:
         log.info("http server stopped")
 
 
-def http_server(app: App, host: str, port: int, limits: Limits = Limits()) -> SlackHttpServer:
-    """The production server for `app` on host:port (port 0 picks a free port)."""
-    return SlackHttpServer(slack_wsgi_app(app), host, port, limits)
+def http_server(
+    app: App, host: str, port: int, limits: Limits = Limits(), *, traffic: Traffic | None = None
+) -> SlackHttpServer:
+    """The production server for `app` on host:port (port 0 picks a free port); `traffic`, when
+    given, counts the requests in progress (the courier's deliveries wait for a quiet moment)."""
+    return SlackHttpServer(slack_wsgi_app(app, traffic), host, port, limits)

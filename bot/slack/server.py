@@ -24,7 +24,7 @@ from bot.bootstrap import build_context
 from bot.config import Settings
 from bot.slack.app import create_app
 from bot.slack.courier import Courier, delivery_client
-from bot.slack.http_server import PATH, http_server
+from bot.slack.http_server import PATH, Traffic, http_server
 from bot.slack.reminder_posts import slack_deliverer
 from conversations.context import Context
 from conversations.errors import ConfigError
@@ -38,7 +38,8 @@ log = logging.getLogger("ypsi.slack")
 def serve(settings: Settings) -> int:
     """Connect to Slack and handle requests until interrupted."""
     ctx = build_context(settings)
-    courier = Courier(ctx, delivery_client(settings))
+    traffic = Traffic()  # deliveries let the requests in progress go first
+    courier = Courier(ctx, delivery_client(settings), traffic=traffic)
     try:
         app = create_app(ctx, settings, courier=courier)
     except (BoltError, SlackApiError) as exc:
@@ -48,13 +49,13 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with reminders_running(ctx, app.client, courier=courier):
-            _handle_requests(app, settings)
+            _handle_requests(app, settings, traffic)
     except KeyboardInterrupt:
         log.info("stopped")
     return 0
 
 
-def _handle_requests(app: App, settings: Settings) -> None:
+def _handle_requests(app: App, settings: Settings, traffic: Traffic) -> None:
     """Serve Slack until interrupted: Socket Mode with an app token, else HTTP on PORT."""
     if settings.app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -66,7 +67,7 @@ def _handle_requests(app: App, settings: Settings) -> None:
         finally:
             handler.close()
         return
-    server = http_server(app, settings.host, settings.port)
+    server = http_server(app, settings.host, settings.port, traffic=traffic)
     host, port = server.server_address
     log.info("listening for Slack on %s port %s path %s", host, port, PATH)
     try:

@@ -379,28 +379,44 @@ def principal_notice(ctx: Context, reference: str) -> PrincipalNotice | None:
     """
     with ctx.db.unit_of_work() as uow:
         case = find_case(uow.session, reference, lock=True)
-        academy = ctx.academies.get(case.academy_key)
-        principal = academy.principal_user
-        category = _confirmed_category(ctx, case) or ctx.guidance.category(case.category)
-        wanted = case.urgent or category.group == AGGRAVATED
-        if not principal or academy.may_see_cases(principal) or not wanted:
-            return None
-        told = uow.session.scalar(
-            select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == PRINCIPAL_TOLD)
-        )
-        if told is not None:
-            return None
-        audit.record(
-            uow.session,
-            action=PRINCIPAL_TOLD,
-            actor_id="ypsi-bot",
-            at=ctx.clock(),
-            case=case,
-            reason="urgent" if case.urgent else AGGRAVATED,
-        )
-        message = routing.queue_principal(ctx, uow.session, case, principal)
-        uow.commit()
-        return PrincipalNotice(principal, alert_for(ctx, case), message)
+        notice = tell_principal(ctx, uow.session, case)
+        if notice is not None:
+            uow.commit()
+        return notice
+
+
+def tell_principal(
+    ctx: Context, session: Session, case: Case, *, new: bool = False
+) -> PrincipalNotice | None:
+    """`principal_notice` in the caller's transaction, which holds the case (a report's submit).
+
+    `new`: the case was created in this transaction, so no notice can have been sent yet.
+    """
+    academy = ctx.academies.get(case.academy_key)
+    principal = academy.principal_user
+    category = _confirmed_category(ctx, case) or ctx.guidance.category(case.category)
+    wanted = case.urgent or category.group == AGGRAVATED
+    if not principal or academy.may_see_cases(principal) or not wanted:
+        return None
+    told = None if new else _told(session, case)
+    if told is not None:
+        return None
+    audit.record(
+        session,
+        action=PRINCIPAL_TOLD,
+        actor_id="ypsi-bot",
+        at=ctx.clock(),
+        case=case,
+        reason="urgent" if case.urgent else AGGRAVATED,
+    )
+    message = routing.queue_principal(ctx, session, case, principal)
+    return PrincipalNotice(principal, alert_for(ctx, case), message)
+
+
+def _told(session: Session, case: Case) -> int | None:
+    return session.scalar(
+        select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == PRINCIPAL_TOLD)
+    )
 
 
 def contacts_for(ctx: Context, academy: Academy, audiences: tuple[str, ...]) -> tuple[Contact, ...]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from conversations.errors import NotFound
-from conversations.storage.db import insert_unless_present
 from conversations.storage.models import Case, ReferenceCounter
 
 PREFIX = "YPSI"
@@ -15,16 +15,20 @@ PREFIX = "YPSI"
 def next_reference(session: Session, year: int) -> str:
     """Issue the next reference for `year` (in the caller's transaction).
 
-    The UPDATE takes a row lock on PostgreSQL (and the write lock on SQLite), so concurrent
-    submits are serialised on the counter and never share a number.
+    One upsert: the year's first number, or the counter incremented. It takes the counter's row
+    lock on PostgreSQL (and the write lock on SQLite) until the transaction ends, so concurrent
+    submits are serialised on the counter and never share a number; a submit that rolls back
+    gives its number back, so numbers have no gaps.
     """
-    session.execute(insert_unless_present(session, ReferenceCounter, year=year, last=0))
-    number = session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.year == year)
-        .values(last=ReferenceCounter.last + 1)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    following = {"last": ReferenceCounter.last + 1}
+    issue = (
+        dialect.insert(ReferenceCounter)
+        .values(year=year, last=1)
+        .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_=following)
         .returning(ReferenceCounter.last)
-    ).scalar_one()
+    )
+    number = session.execute(issue).scalar_one()
     return f"{PREFIX}-{year}-{number:04d}"
 
 

@@ -24,10 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, Update, and_, bindparam, exists, insert, select, update
+from sqlalchemy.orm import Session
 
 from conversations.context import Context
 from conversations.platforms import platform_of
@@ -42,6 +43,8 @@ LEASE = timedelta(seconds=20)
 MAX_ATTEMPTS = 6  # transient failures: 2, 4, 8, 16, 32 s apart, then dead-lettered
 FIRST_BACKOFF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=5)
+# The table itself: the hot statements (write, claim, mark delivered) skip the ORM's unit of work.
+OUTBOX = OutboxMessage.__table__
 
 
 class Kind(StrEnum):
@@ -113,67 +116,90 @@ def add(
     payload: dict[str, Any] | None = None,
     fallback_of: int | None = None,
 ) -> int:
-    """Write one message in the caller's transaction; returns its id (to deliver after commit)."""
-    row = OutboxMessage(
-        kind=kind,
-        platform=platform_of(recipient_id),
-        recipient_kind=recipient_kind,
-        recipient_id=recipient_id,
-        academy_key=academy_key or (case.academy_key if case is not None else None),
-        case_id=case.id if case is not None else None,
-        reminder_id=reminder_id,
-        fallback_of=fallback_of,
-        payload=payload or {},
-        state=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+    """Write one message in the caller's transaction; returns its id (to deliver after commit).
+
+    One INSERT … RETURNING on the table, not an ORM row: nothing reads the row back here.
+    """
+    row = {
+        "kind": kind,
+        "platform": platform_of(recipient_id),
+        "recipient_kind": recipient_kind,
+        "recipient_id": recipient_id,
+        "academy_key": academy_key or (case.academy_key if case is not None else None),
+        "case_id": case.id if case is not None else None,
+        "reminder_id": reminder_id,
+        "fallback_of": fallback_of,
+        "payload": payload or {},
+        "state": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    session.flush()  # the case (or reminder) it refers to is written first
+    return session.execute(insert(OUTBOX).values(row).returning(OUTBOX.c.id)).scalar_one()
+
+
+@cache
+def _claim_statement(by_id: bool, limit: int) -> Update:
+    """The claim as one statement on the table, built once: `now`, `lease_end` (and `ids`) are
+    parameters. It returns what a delivery needs, so nothing is read again."""
+    row = OUTBOX.c
+    now = bindparam("now", type_=row.next_attempt_at.type)
+    earlier = OUTBOX.alias("earlier")
+    queued_behind = exists().where(
+        earlier.c.case_id == row.case_id,
+        earlier.c.recipient_id == row.recipient_id,
+        earlier.c.state == PENDING,
+        earlier.c.id < row.id,
     )
-    session.add(row)
-    session.flush()
-    return row.id
+    claimable = and_(
+        row.state == PENDING,
+        row.platform == bindparam("platform"),
+        row.next_attempt_at <= now,
+        ~queued_behind,
+    )
+    picked = select(row.id).where(claimable)
+    if by_id:
+        picked = picked.where(row.id.in_(bindparam("ids", expanding=True)))
+    picked = picked.order_by(row.id).limit(limit).with_for_update(skip_locked=True)
+    return (
+        update(OUTBOX)
+        .where(row.id.in_(picked.scalar_subquery()), row.state == PENDING)
+        .where(row.next_attempt_at <= now)
+        .values(
+            next_attempt_at=bindparam("lease_end", type_=row.next_attempt_at.type),
+            attempts=row.attempts + 1,
+        )
+        .returning(
+            row.id,
+            row.kind,
+            row.recipient_kind,
+            row.recipient_id,
+            row.academy_key,
+            row.case_id,
+            row.payload,
+            row.attempts,
+        )
+    )
 
 
 def claim(ctx: Context, platform: str, ids: Sequence[int] | None = None, limit: int = 20) -> list[Outgoing]:
     """Claim due rows of `platform` (only `ids` when given) for one lease, oldest first, one statement.
 
     A row waits while an earlier row for the same case and recipient is still pending, so a
-    card is posted before it is updated and a person's messages arrive in order.
+    card is posted before it is updated and a person's messages arrive in order. Without `ids`
+    (a runner's pass), a read first: when nothing is due, no write transaction is opened.
     """
     now = ctx.clock()
-    earlier = aliased(OutboxMessage)
-    queued_behind = exists().where(
-        earlier.case_id == OutboxMessage.case_id,
-        earlier.recipient_id == OutboxMessage.recipient_id,
-        earlier.state == PENDING,
-        earlier.id < OutboxMessage.id,
-    )
-    claimable = and_(
-        OutboxMessage.state == PENDING,
-        OutboxMessage.platform == platform,
-        OutboxMessage.next_attempt_at <= now,
-        ~queued_behind,
-    )
-    picked = select(OutboxMessage.id).where(claimable)
+    if ids is None and not _anything_due(ctx, platform, now):
+        return []
+    parameters: dict[str, Any] = {"now": now, "lease_end": now + LEASE, "platform": platform}
     if ids is not None:
-        picked = picked.where(OutboxMessage.id.in_(list(ids)))
-    picked = picked.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
-    statement = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(picked.scalar_subquery()), OutboxMessage.state == PENDING)
-        .where(OutboxMessage.next_attempt_at <= now)
-        .values(next_attempt_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    )
+        parameters["ids"] = list(ids)
     with ctx.db.unit_of_work() as uow:
-        claimed = list(uow.session.scalars(statement))
-        rows = uow.session.execute(
-            select(OutboxMessage, Case.reference)
-            .outerjoin(Case, OutboxMessage.case_id == Case.id)
-            .where(OutboxMessage.id.in_(claimed))
-            .order_by(OutboxMessage.id)
-        ).all()
+        statement = _claim_statement(ids is not None, limit)
+        claimed = sorted(uow.session.execute(statement, parameters), key=_by_id)
+        references = _references(uow.session, {r.case_id for r in claimed if r.case_id is not None})
         uow.commit()
     return [
         Outgoing(
@@ -182,12 +208,29 @@ def claim(ctx: Context, platform: str, ids: Sequence[int] | None = None, limit: 
             r.recipient_kind,
             r.recipient_id,
             r.academy_key,
-            ref,
+            references.get(r.case_id),
             dict(r.payload),
             r.attempts,
         )
-        for r, ref in rows
+        for r in claimed
     ]
+
+
+def _by_id(row: Row[Any]) -> int:
+    return int(row.id)
+
+
+def _references(session: Session, case_ids: set[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    found = session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
+    return {case_id: reference for case_id, reference in found}
+
+
+def _anything_due(ctx: Context, platform: str, now: datetime) -> bool:
+    with ctx.db.unit_of_work(read_only=True) as uow:
+        due = select(OutboxMessage.id).where(OutboxMessage.state == PENDING, OutboxMessage.platform == platform)
+        return uow.session.scalar(due.where(OutboxMessage.next_attempt_at <= now).limit(1)) is not None
 
 
 def _held(session: Session, item: Outgoing) -> OutboxMessage | None:
@@ -201,16 +244,26 @@ def _held(session: Session, item: Outgoing) -> OutboxMessage | None:
 
 
 def delivered(ctx: Context, item: Outgoing, *, posted_at: tuple[str, str] | None = None) -> None:
-    """Mark a row delivered (its content is dropped); `posted_at` = (channel, ts) of a new card."""
+    """Mark a row delivered (its content is dropped); `posted_at` = (channel, ts) of a new card.
+
+    One conditional UPDATE: only while this claim still holds the row (pending, same attempt).
+    """
+    row = OUTBOX.c
+    done = (
+        update(OUTBOX)
+        .where(row.id == item.id, row.state == PENDING, row.attempts == item.attempts)
+        .values(state=DELIVERED, finished_at=ctx.clock(), payload={})
+        .returning(row.case_id)
+    )
     with ctx.db.unit_of_work() as uow:
-        row = _held(uow.session, item)
-        if row is None:
+        held = uow.session.execute(done).first()
+        if held is None:
             return
-        row.state, row.finished_at, row.payload = DELIVERED, ctx.clock(), {}
-        if posted_at is not None and row.case_id is not None:
-            case = uow.session.get(Case, row.case_id)
-            if case is not None:
-                case.alert_channel, case.alert_ts = posted_at
+        if posted_at is not None and held.case_id is not None:
+            channel, ts = posted_at
+            cases = Case.__table__
+            posted = update(cases).where(cases.c.id == held.case_id)
+            uow.session.execute(posted.values(alert_channel=channel, alert_ts=ts))
         uow.commit()
 
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from conversations.casefile import casework
+from conversations.casefile.casework import PrincipalNotice
 from conversations.casefile.references import next_reference
 from conversations.context import Context
 from conversations.dialogue import routing
@@ -55,19 +57,23 @@ class DraftView:
 class StepOutcome:
     """The draft after a step, and an urgent alert for the adapter to send now, if one is due.
 
-    `messages`: outbox rows written with the step (the urgent alert), to deliver after commit.
+    `messages`: outbox rows written with the step (the urgent alert, the Principal's notice), to
+    deliver after commit; `principal`: the Principal's notice, when the urgent case called for one.
     """
 
     draft: DraftView
     urgent_alert: Alert | None = None
     messages: tuple[int, ...] = ()
+    principal: PrincipalNotice | None = None
 
 
 @dataclass(frozen=True)
 class Submission:
     """A submitted report: its case alert, and whether this call was the one that submitted it.
 
-    `messages`: the outbox rows written with the case (the DSL alert, the reporter's receipt).
+    `messages`: the outbox rows written with the case (the DSL alert, the reporter's receipt, the
+    Principal's notice); `principal`: that notice, when the case called for one
+    (casework.tell_principal, in the same transaction).
     """
 
     reference: str
@@ -77,45 +83,48 @@ class Submission:
     # Out of school hours: whom to call now (999 first), as the DSL team may not see it yet.
     call_now: tuple[Contact, ...] = ()
     messages: tuple[int, ...] = ()
+    principal: PrincipalNotice | None = None
 
 
 def start(ctx: Context, team_id: str, user_id: str, *, restart: bool = False) -> DraftView:
     """Resume the caller's open draft, or start one (`restart` cancels the open one first)."""
     with ctx.db.unit_of_work() as uow:
-        draft = _open_draft(uow.session, team_id, user_id)
-        if draft is not None and restart:
-            _cancel(ctx, uow.session, draft, reason="started again")
-            draft = None
-        if draft is not None:
+        found = _open_draft(uow.session, team_id, user_id)
+        if found is not None and restart:
+            _cancel(ctx, uow.session, *found, reason="started again")
+            found = None
+        if found is not None:
+            view = _view(ctx, *found, resumed=True)
             uow.commit()
-            return _view(ctx, uow.session, draft, resumed=True)
+            return view
         draft = _new_draft(ctx, team_id, user_id)
         uow.session.add(draft)
-        reminders.reschedule(ctx, uow.session, draft)
+        reminders.reschedule(ctx, uow.session, draft, new=True)
+        view = _view(ctx, draft, None, resumed=False)  # a new draft has no case yet
         try:
             uow.commit()
         except IntegrityError:
             # A concurrent start by the same person (double click) created one first.
             uow.session.rollback()
-            draft = _open_draft(uow.session, team_id, user_id)
-            if draft is None:
+            found = _open_draft(uow.session, team_id, user_id)
+            if found is None:
                 raise
-            return _view(ctx, uow.session, draft, resumed=True)
-        return _view(ctx, uow.session, draft, resumed=False)
+            return _view(ctx, *found, resumed=True)
+        return view
 
 
 def find_open(ctx: Context, team_id: str, user_id: str) -> DraftView | None:
     """The caller's open draft, if any; reads only, so a modal can open before anything is written."""
     with ctx.db.unit_of_work(read_only=True) as uow:
-        draft = _open_draft(uow.session, team_id, user_id)
-        return None if draft is None else _view(ctx, uow.session, draft, resumed=True)
+        found = _open_draft(uow.session, team_id, user_id)
+        return None if found is None else _view(ctx, *found, resumed=True)
 
 
 def get(ctx: Context, draft_id: str, user_id: str) -> DraftView:
     """The caller's draft, open or finished; NotFound if it is not theirs (or does not exist)."""
     with ctx.db.unit_of_work(read_only=True) as uow:
-        draft = _own(uow.session, draft_id, user_id, allow_finished=True)
-        return _view(ctx, uow.session, draft, resumed=False)
+        draft, case = _own(uow.session, draft_id, user_id, allow_finished=True)
+        return _view(ctx, draft, case, resumed=False)
 
 
 def answer(
@@ -127,7 +136,7 @@ def answer(
     old window), StaleStep is raised and nothing is saved as the next step's answers.
     """
     with ctx.db.unit_of_work() as uow:
-        draft = _own(uow.session, draft_id, user_id, lock=True)
+        draft, case = _own(uow.session, draft_id, user_id, lock=True)
         _expect(draft, expected_step)
         step = ctx.guidance.steps[_require_step(draft)]
         clean = validate(step, values, _choices(ctx, draft))
@@ -135,26 +144,26 @@ def answer(
         if step.key == dialogue.ACADEMY:
             draft.academy_key = clean["academy"]
         _fire(ctx, draft, "answer")
-        alert, messages = None, ()
-        if draft.state == dialogue.RISK_ACTIONS:
-            alert, messages = _urgent_case(ctx, uow.session, draft)
+        alert, messages, principal = None, (), None
+        if draft.state == dialogue.RISK_ACTIONS and case is None:
+            case, alert, messages, principal = _urgent_case(ctx, uow.session, draft)
         if step.key == dialogue.ACADEMY:
             # The academy's DSLs are now known: their reminder is written. Other steps leave
             # the draft's reminders as they are (reminders.postponed moves them when due).
             reminders.reschedule(ctx, uow.session, draft)
-        # Read in this transaction: after the commit it would take another (a read per step).
-        view = _view(ctx, uow.session, draft, resumed=False)
+        # Made in this transaction: after the commit it would take another (a read per step).
+        view = _view(ctx, draft, case, resumed=False)
         uow.commit()
-        return StepOutcome(view, alert, messages)
+        return StepOutcome(view, alert, messages, principal)
 
 
 def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None = None) -> DraftView:
     """Go back one step, keeping every answer given so far (StaleStep as for `answer`)."""
     with ctx.db.unit_of_work() as uow:
-        draft = _own(uow.session, draft_id, user_id, lock=True)
+        draft, case = _own(uow.session, draft_id, user_id, lock=True)
         _expect(draft, expected_step)
         _fire(ctx, draft, "back")
-        view = _view(ctx, uow.session, draft, resumed=False)
+        view = _view(ctx, draft, case, resumed=False)
         uow.commit()
         return view
 
@@ -162,8 +171,8 @@ def back(ctx: Context, draft_id: str, user_id: str, *, expected_step: str | None
 def cancel(ctx: Context, draft_id: str, user_id: str) -> None:
     """Discard the caller's draft (a case already alerted as urgent stays with the DSL)."""
     with ctx.db.unit_of_work() as uow:
-        draft = _own(uow.session, draft_id, user_id, lock=True)
-        _cancel(ctx, uow.session, draft, reason="cancelled by the reporter")
+        draft, case = _own(uow.session, draft_id, user_id, lock=True)
+        _cancel(ctx, uow.session, draft, case, reason="cancelled by the reporter")
         uow.commit()
 
 
@@ -175,8 +184,7 @@ def suggest(ctx: Context, draft: DraftView) -> Suggestion:
 def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
     """Submit the draft: exactly one case per draft, however often this is called."""
     with ctx.db.unit_of_work() as uow:
-        draft = _own(uow.session, draft_id, user_id, lock=True, allow_finished=True)
-        case = _case_of(uow.session, draft)
+        draft, case = _own(uow.session, draft_id, user_id, lock=True, allow_finished=True)
         if draft.status == "submitted" and case is not None:
             return Submission(
                 case.reference,
@@ -188,14 +196,17 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
                 else (),
             )
         _fire(ctx, draft, "submit")
+        draft.status = "submitted"
+        # Before the case's reference is issued: the counter's lock is held from then on.
+        reminders.reschedule(ctx, uow.session, draft)
         now = ctx.clock()
         suggestion = ctx.guidance.classify(draft.answers)
+        new = case is None
         if case is None:
-            case = _new_case(ctx, uow.session, draft, suggestion)
-        _complete_case(case, draft, suggestion, now)
-        draft.status = "submitted"
-        reminders.reschedule(ctx, uow.session, draft)
-        reminders.reschedule(ctx, uow.session, case)
+            case = _new_case(ctx, uow.session, draft, suggestion, submitted_at=now)
+        else:
+            _complete_case(case, draft, suggestion, now)
+        reminders.reschedule(ctx, uow.session, case, new=new)
         audit.record(
             uow.session,
             action="report_submitted",
@@ -206,10 +217,10 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             details={"triggers": list(case.triggers)},
         )
         late = out_of_school_hours(ctx, case.academy_key)
-        messages = (
-            routing.queue_alert(ctx, uow.session, case),
-            routing.queue_receipt(ctx, uow.session, case, out_of_hours=late),
-        )
+        alert = routing.queue_alert(ctx, uow.session, case)
+        receipt = routing.queue_receipt(ctx, uow.session, case, out_of_hours=late)
+        # In the transaction of the case, not one of its own after the ack.
+        principal = casework.tell_principal(ctx, uow.session, case, new=new)
         uow.commit()
         return Submission(
             case.reference,
@@ -217,7 +228,8 @@ def submit(ctx: Context, draft_id: str, user_id: str) -> Submission:
             suggestion,
             first_time=True,
             call_now=call_now(ctx, case.academy_key) if late else (),
-            messages=messages,
+            messages=_messages(alert, receipt, principal),
+            principal=principal,
         )
 
 
@@ -257,24 +269,32 @@ def _new_draft(ctx: Context, team_id: str, user_id: str) -> Draft:
     )
 
 
-def _open_draft(session: Session, team_id: str, user_id: str) -> Draft | None:
-    return session.scalar(
-        select(Draft).where(Draft.team_id == team_id, Draft.user_id == user_id, Draft.status == "open")
-    )
+# The draft with its case, if one was opened (urgent, or submitted): one query, so the case is
+# never looked up again after an autoflush. Built once, with parameters: a request runs them.
+_WITH_CASE = select(Draft, Case).outerjoin(Case, Case.draft_id == Draft.id)
+_OPEN = _WITH_CASE.where(
+    Draft.team_id == bindparam("team_id"), Draft.user_id == bindparam("user_id"), Draft.status == "open"
+)
+_BY_ID = _WITH_CASE.where(Draft.id == bindparam("draft_id"))
+# FOR NO KEY UPDATE OF drafts (PostgreSQL): the case row, if any, is locked by what changes it.
+_BY_ID_LOCKED = _BY_ID.with_for_update(of=Draft, key_share=True)
+
+
+def _open_draft(session: Session, team_id: str, user_id: str) -> tuple[Draft, Case | None] | None:
+    found = session.execute(_OPEN, {"team_id": team_id, "user_id": user_id}).first()
+    return None if found is None else (found[0], found[1])
 
 
 def _own(
     session: Session, draft_id: str, user_id: str, *, lock: bool = False, allow_finished: bool = False
-) -> Draft:
-    query = select(Draft).where(Draft.id == draft_id)
-    if lock:
-        query = query.with_for_update(key_share=True)
-    draft = session.scalar(query)
-    if draft is None or draft.user_id != user_id:
+) -> tuple[Draft, Case | None]:
+    found = session.execute(_BY_ID_LOCKED if lock else _BY_ID, {"draft_id": draft_id}).first()
+    if found is None or found[0].user_id != user_id:
         raise NotFound("draft")
+    draft, case = found
     if draft.status != "open" and not allow_finished:
         raise NotAllowedNow("This report has already been sent or discarded.")
-    return draft
+    return draft, case
 
 
 def _expect(draft: Draft, expected_step: str | None) -> None:
@@ -307,11 +327,10 @@ def _choices(ctx: Context, draft: Draft) -> dict[str, dict[str, str]]:
     return {"academy": {a.key: a.name for a in academies}}
 
 
-def _cancel(ctx: Context, session: Session, draft: Draft, reason: str) -> None:
+def _cancel(ctx: Context, session: Session, draft: Draft, case: Case | None, reason: str) -> None:
     _fire(ctx, draft, "cancel")
     draft.status = "cancelled"
     reminders.reschedule(ctx, session, draft)
-    case = _case_of(session, draft)
     if case is not None:
         audit.record(
             session,
@@ -323,16 +342,12 @@ def _cancel(ctx: Context, session: Session, draft: Draft, reason: str) -> None:
         )
 
 
-def _case_of(session: Session, draft: Draft) -> Case | None:
-    return session.scalar(select(Case).where(Case.draft_id == draft.id))
-
-
-def _urgent_case(ctx: Context, session: Session, draft: Draft) -> tuple[Alert | None, tuple[int, ...]]:
-    if _case_of(session, draft) is not None:
-        return None, ()
+def _urgent_case(
+    ctx: Context, session: Session, draft: Draft
+) -> tuple[Case, Alert, tuple[int, ...], PrincipalNotice | None]:
     case = _new_case(ctx, session, draft, ctx.guidance.classify(draft.answers))
     case.urgent = True
-    reminders.reschedule(ctx, session, case)
+    reminders.reschedule(ctx, session, case, new=True)
     audit.record(
         session,
         action="urgent_alert_raised",
@@ -341,10 +356,24 @@ def _urgent_case(ctx: Context, session: Session, draft: Draft) -> tuple[Alert | 
         case=case,
         to_state=case.state,
     )
-    return alert_for(ctx, case), (routing.queue_alert(ctx, session, case, mention_dsls=True),)
+    alert = routing.queue_alert(ctx, session, case, mention_dsls=True)
+    principal = casework.tell_principal(ctx, session, case, new=True)
+    return case, alert_for(ctx, case), _messages(alert, principal), principal
 
 
-def _new_case(ctx: Context, session: Session, draft: Draft, suggestion: Suggestion) -> Case:
+def _messages(*written: int | PrincipalNotice | None) -> tuple[int, ...]:
+    return tuple(w.message if isinstance(w, PrincipalNotice) else w for w in written if w is not None)
+
+
+def _new_case(
+    ctx: Context,
+    session: Session,
+    draft: Draft,
+    suggestion: Suggestion,
+    *,
+    submitted_at: datetime | None = None,
+) -> Case:
+    """Open the draft's case (urgent before the rest is filled in, or `submitted_at` complete)."""
     if draft.academy_key is None:
         raise NotAllowedNow("Choose the academy first.")
     now = ctx.clock()
@@ -364,10 +393,12 @@ def _new_case(ctx: Context, session: Session, draft: Draft, suggestion: Suggesti
         facts=[],
         decisions={},
         created_at=now,
+        submitted_at=submitted_at,
         updated_at=now,
     )
     session.add(case)
     session.flush()
+    audit.new_chain(session, case)
     audit.record(session, action="case_created", actor_id=draft.user_id, at=now, case=case, to_state=REPORTED)
     return case
 
@@ -383,8 +414,7 @@ def _complete_case(case: Case, draft: Draft, suggestion: Suggestion, now: dateti
     case.updated_at = now
 
 
-def _view(ctx: Context, session: Session, draft: Draft, *, resumed: bool) -> DraftView:
-    case = _case_of(session, draft)
+def _view(ctx: Context, draft: Draft, case: Case | None, *, resumed: bool) -> DraftView:
     return DraftView(
         id=draft.id,
         user_id=draft.user_id,

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, load_only
 
 from conversations.casefile.references import find_case
 from conversations.context import Context
 from conversations.delivery import outbox
+from conversations.errors import NotFound
 from conversations.storage.models import Case
 from state_machines.case import REPORTED
 
@@ -32,6 +34,24 @@ STATUS_LABELS = {
     "reopened": "Reopened",
 }
 
+
+# What `alert_for` reads of a case: the card is rendered at each delivery, and the answers and
+# decisions (sealed) are not on it.
+CARD_ONLY = load_only(
+    Case.reference,
+    Case.academy_key,
+    Case.urgent,
+    Case.submitted_at,
+    Case.category,
+    Case.immediate_referral,
+    Case.under_13,
+    Case.reporter_id,
+    Case.created_at,
+    Case.state,
+    Case.owner_id,
+    Case.alert_ts,
+    raiseload=True,
+)
 
 ACKNOWLEDGE = "acknowledge"
 OPEN_CASE = "open_case"
@@ -103,9 +123,11 @@ def alert_for(ctx: Context, case: Case) -> Alert:
 
 
 def load_alert(ctx: Context, reference: str) -> Alert:
-    """The current alert card of a case, by reference."""
+    """The current alert card of a case, by reference (its sealed content is not read)."""
     with ctx.db.unit_of_work(read_only=True) as uow:
-        case = find_case(uow.session, reference)
+        case = uow.session.scalar(select(Case).where(Case.reference == reference).options(CARD_ONLY))
+        if case is None:
+            raise NotFound(reference)
         return alert_for(ctx, case)
 
 

@@ -38,6 +38,7 @@ SEALED = ("reason", "details")
 CHAIN_MAC = "audit_events.chain"
 CHECKPOINT_MAC = "audit_checkpoints.heads"
 NO_CASE = "-"
+HEADS = "ypsi_audit_heads"  # Session.info key: the chains this transaction holds (`_held_heads`)
 log = logging.getLogger(__name__)
 
 
@@ -53,37 +54,39 @@ def record(
     to_state: str | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event (in the caller's transaction) and return it."""
+) -> int:
+    """Append one event (in the caller's transaction) and return its id."""
     case_id = case.id if case is not None else None
     session.flush()
     connection = session.connection()
-    _lock_chain(connection, case_id)
-    event_id = append(
-        connection,
-        case_id=case_id,
-        academy_key=academy_key or (case.academy_key if case is not None else None),
-        actor_id=actor_id,
-        at=at,
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        details=details or {},
-    )
-    event = session.get_one(AuditEvent, event_id)
+    heads = _held_heads(session)
+    if case_id not in heads:
+        _lock_chain(connection, case_id)
+        heads[case_id] = _last_hash(connection, case_id)
+    values = {
+        "case_id": case_id,
+        "academy_key": academy_key or (case.academy_key if case is not None else None),
+        "actor_id": actor_id,
+        "at": at,
+        "action": action,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "details": details or {},
+    }
+    event_id, heads[case_id] = _insert(connection, heads[case_id], values)
     # Ids only: the reason and details may hold case content.
     log.info(
         "audit event",
         extra={
             "case": case.reference if case is not None else None,
-            "event_id": event.id,
+            "event_id": event_id,
             "action": action,
             "actor": actor_id,
-            "academy": event.academy_key,
+            "academy": values["academy_key"],
         },
     )
-    return event
+    return event_id
 
 
 def append(connection: Connection, **values: Any) -> int:
@@ -91,19 +94,49 @@ def append(connection: Connection, **values: Any) -> int:
 
     Core only (no ORM row), so a migration can re-anchor chains with it.
     """
+    return _insert(connection, _last_hash(connection, values["case_id"]), values)[0]
+
+
+def _insert(connection: Connection, prev_hash: str, values: dict[str, Any]) -> tuple[int, str]:
+    """Insert one event linked to `prev_hash`; its id and hash (the chain's new head)."""
     keyring = keyring_of(connection.dialect)
     columns = AuditEvent.__table__.columns
     stored = {
         **values,
         **{name: columns[name].type.process_bind_param(values[name], connection.dialect) for name in SEALED},
-        "prev_hash": _last_hash(connection, values["case_id"]),
+        "prev_hash": prev_hash,
         "key_id": keyring.current,
     }
     stored["hash"] = keyed_hash(keyring, stored)
     # The sealed values go in as they are: the column types would seal them a second time.
     row = {k: literal(v, Text()) if k in SEALED and v is not None else v for k, v in stored.items()}
     result = connection.execute(insert(AuditEvent.__table__).values(row))
-    return result.inserted_primary_key[0]
+    return result.inserted_primary_key[0], stored["hash"]
+
+
+def new_chain(session: Session, case: Case) -> None:
+    """Note that `case` was created (and flushed) in this transaction: its chain is empty.
+
+    Its first event then links to GENESIS without a lock or a read. No other transaction can
+    append to the chain meanwhile: every writer of a case's events has read the case row, which
+    no other transaction sees before this one commits.
+    """
+    _held_heads(session)[case.id] = GENESIS
+
+
+def _held_heads(session: Session) -> dict[int | None, str]:
+    """The chains this transaction has locked, each with its last hash (the event it last wrote).
+
+    A chain's head is read once per transaction: after that no one else can append to it until
+    the transaction ends (PostgreSQL: the chain's advisory lock; SQLite: the write lock), so the
+    hash this transaction wrote last is the head. Kept per transaction: a new one reads again.
+    """
+    transaction = session.get_transaction()
+    held = session.info.get(HEADS)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info[HEADS] = held
+    return held[1]
 
 
 def _lock_chain(connection: Connection, case_id: int | None) -> None:

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -333,13 +333,16 @@ def _since(moment: datetime) -> dict[str, Any]:
 # --- applying them --------------------------------------------------------------------------
 
 
-def reschedule(ctx: Context, session: Session, target: Case | Draft, trigger: str | None = None) -> None:
+def reschedule(
+    ctx: Context, session: Session, target: Case | Draft, trigger: str | None = None, *, new: bool = False
+) -> None:
     """Bring the target's pending reminders in line with the rules (in the caller's transaction).
 
-    `trigger`, when a case trigger was just fired, cancels the kinds it records as done.
+    `trigger`, when a case trigger was just fired, cancels the kinds it records as done. `new`:
+    the target was created in this transaction, so it has no rows yet to read.
     """
     session.flush()
-    rows = _rows(session, target)
+    rows = [] if new else _rows(session, target)
     if isinstance(target, Case):
         _retire(rows, {k.key for k in policy().kinds.values() if trigger in k.restarted_by})
         wants = case_wants(ctx, session, target, rows)
@@ -351,14 +354,17 @@ def reschedule(ctx: Context, session: Session, target: Case | Draft, trigger: st
     for row in rows:
         if row.state == PENDING and (row.kind in done or not _still_wanted(row, wanted, target)):
             _cancel(row, "recorded" if row.kind in done else "no longer due")
+    created = []
     for want in wants:
         row = by_key.get(want.key)
         if row is None and want.create:
-            session.add(_new_row(ctx, target, want))
+            created.append(_new_row(ctx, target, want))
         elif row is not None and row.state == PENDING and want.moves and row.due_at != want.due:
             row.due_at = want.due
             row.details = {**row.details, **want.details}
     session.flush()
+    if created:  # one INSERT on the table for all of them: nothing reads the new rows back here
+        session.execute(insert(Reminder.__table__), created)
 
 
 def _retire(rows: list[Reminder], kinds: set[str]) -> None:
@@ -442,18 +448,20 @@ def _cancel(row: Reminder, reason: str) -> None:
     row.details = {**row.details, "cancelled": reason}
 
 
-def _new_row(ctx: Context, target: Case | Draft, want: Want) -> Reminder:
+def _new_row(ctx: Context, target: Case | Draft, want: Want) -> dict[str, Any]:
     is_case = isinstance(target, Case)
-    return Reminder(
-        kind=want.kind,
-        case_id=target.id if is_case else None,
-        draft_id=None if is_case else target.id,
-        due_at=want.due,
-        state=PENDING,
-        attempts=0,
-        details={"key": want.key, **want.details},
-        created_at=ctx.clock(),
-    )
+    return {
+        "kind": want.kind,
+        "case_id": target.id if is_case else None,
+        "draft_id": None if is_case else target.id,
+        "due_at": want.due,
+        "state": PENDING,
+        "attempts": 0,
+        "details": {"key": want.key, **want.details},
+        "created_at": ctx.clock(),
+        "lease_until": None,
+        "sent_at": None,
+    }
 
 
 def add(

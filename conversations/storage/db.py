@@ -6,6 +6,11 @@ commits (SQLite ignores FOR UPDATE). pysqlite's own BEGIN, which it sends only b
 INSERT/UPDATE/DELETE (after the reads), is switched off; the "begin" event sends ours
 (SQLAlchemy's documented recipe). Read-only units send a plain (deferred) BEGIN and never wait
 for writers. PostgreSQL keeps its row locks (FOR NO KEY UPDATE) and needs none of this.
+
+Within one process, SQLite writers queue on a lock of their own before BEGIN IMMEDIATE: a thread
+waiting in SQLite's busy handler sleeps in growing steps (1, 2, 5, 10, 15, 20, 25… ms) whenever
+it looks, so it often wakes well after the lock was free; a waiter on the process's lock wakes
+as soon as it is released. The busy timeout still covers writers in other processes.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, Insert, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,7 +47,9 @@ READ_ONLY = "ypsi_read_only"
 def make_engine(url: str) -> Engine:
     """An engine for `url`; a malformed or unsupported URL is a ConfigError."""
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        # A server's connection can go stale (a restart, a proxy's idle timeout): pinged at
+        # checkout. A SQLite file's connection cannot, and the ping is a statement per transaction.
+        engine = create_engine(url, pool_pre_ping=make_url(url).get_backend_name() != "sqlite")
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ConfigError(
             f"DATABASE_URL '{_redact(url)}' is not usable ({exc.__class__.__name__}): use "
@@ -130,6 +137,9 @@ class Database:
     engine: Engine
     sessions: Callable[[], Session]
     reading_sessions: Callable[[], Session]
+    # SQLite only: this process's writers take it in turn (see the module's docstring).
+    # Reentrant: a unit that committed may open the next before its block ends, as before.
+    writer: threading.RLock | None = None
 
     @classmethod
     def connect(cls, url: str, keyring: Keyring) -> Database:
@@ -141,6 +151,7 @@ class Database:
             engine,
             sessionmaker(engine, expire_on_commit=False),
             sessionmaker(reading, expire_on_commit=False),
+            threading.RLock() if engine.dialect.name == "sqlite" else None,
         )
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
@@ -149,7 +160,9 @@ class Database:
         A unit that writes (the default) holds SQLite's write lock from its first statement;
         `read_only=True` does not, and may not commit.
         """
-        return UnitOfWork(self.reading_sessions if read_only else self.sessions, read_only=read_only)
+        if read_only:
+            return UnitOfWork(self.reading_sessions, read_only=True)
+        return UnitOfWork(self.sessions, writer=self.writer)
 
 
 class UnitOfWork:
@@ -157,24 +170,37 @@ class UnitOfWork:
 
     session: Session
 
-    def __init__(self, sessions: Callable[[], Session], *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        *,
+        read_only: bool = False,
+        writer: threading.RLock | None = None,
+    ) -> None:
         self._sessions = sessions
         self.read_only = read_only
+        self._writer = writer
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._sessions()
         if not self.read_only:
             _refuse_nested_write(self.session)
+            if self._writer is not None:
+                self._writer.acquire()
             _writing().append(self.session)
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if not self.read_only:
-            _writing().remove(self.session)
-        self.session.rollback()
-        self.session.close()
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            if not self.read_only:
+                _writing().remove(self.session)
+                if self._writer is not None:
+                    self._writer.release()
 
     def commit(self) -> None:
         """Make the work of this block durable (a read-only unit has none: ReadOnlyWrite)."""

@@ -66,10 +66,9 @@ def answer_step(
         ack(response_action="update", view=notice_view(error_text(exc)))
         return
     ack(response_action="update", view=current_view(ctx, outcome.draft))
-    courier.send(outcome.messages)
+    courier.send(outcome.messages)  # the urgent alert and the Principal's notice, if any
     if outcome.urgent_alert is not None:
         log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
-        case_screens.tell_principal(ctx, courier, outcome.urgent_alert.reference)
 
 
 def submit_report(
@@ -93,8 +92,7 @@ def submit_report(
     if not sent.first_time:
         return
     log.info("report submitted", extra={"case": sent.reference})
-    courier.send(sent.messages)
-    case_screens.tell_principal(ctx, courier, sent.reference)
+    courier.send(sent.messages)  # the alert, the receipt and the Principal's notice, if any
 
 
 def record_decision(
