@@ -229,7 +229,9 @@ def _references(session: Session, case_ids: set[int]) -> dict[int, str]:
 
 def _anything_due(ctx: Context, platform: str, now: datetime) -> bool:
     with ctx.db.unit_of_work(read_only=True) as uow:
-        due = select(OutboxMessage.id).where(OutboxMessage.state == PENDING, OutboxMessage.platform == platform)
+        due = select(OutboxMessage.id).where(
+            OutboxMessage.state == PENDING, OutboxMessage.platform == platform
+        )
         return uow.session.scalar(due.where(OutboxMessage.next_attempt_at <= now).limit(1)) is not None
 
 

@@ -35,7 +35,6 @@ from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of, tenant_of
 from bot.teams.listeners.replies import dialog
 from bot.teams.listeners.words import NOT_SET_UP, error_text
-from conversations.casefile import casework
 from conversations.context import Context
 from conversations.dialogue import reports
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotFound, StaleStep
@@ -142,10 +141,9 @@ def answer_step(
         return view_or_notice(ctx, draft_id, who)
     except ConversationError as exc:
         return notice_view(error_text(exc))
-    deliver(outbox, outcome.messages)
+    deliver(outbox, outcome.messages)  # the urgent alert and the Principal's notice, if any
     if outcome.urgent_alert is not None:
         log.info("urgent alert", extra={"case": outcome.urgent_alert.reference})
-        tell_principal(ctx, outbox, outcome.urgent_alert.reference)
     return view_for(ctx.guidance, outcome.draft)
 
 
@@ -181,8 +179,7 @@ def submit_report(ctx: Context, outbox: Outbox, who: str, draft_id: str) -> Dial
         return notice_view(error_text(exc))
     if sent.first_time:
         log.info("report submitted", extra={"case": sent.reference})
-        deliver(outbox, sent.messages)
-        tell_principal(ctx, outbox, sent.reference)
+        deliver(outbox, sent.messages)  # the alert, the receipt and the Principal's notice, if any
     return sent_view(sent.reference, sent.call_now)
 
 
@@ -209,14 +206,6 @@ def view_or_notice(ctx: Context, draft_id: str, who: str) -> Dialog:
         return view_for(ctx.guidance, reports.get(ctx, draft_id, who))
     except ConversationError as exc:
         return notice_view(error_text(exc))
-
-
-def tell_principal(ctx: Context, outbox: Outbox, reference: str) -> None:
-    """The Principal's message for an urgent or aggravated case, once per case (outbox)."""
-    notice = casework.principal_notice(ctx, reference)
-    if notice is not None:
-        deliver(outbox, [notice.message])
-        log.info("principal told", extra={"case": reference})
 
 
 def deliver(outbox: Outbox, messages: Sequence[int]) -> None:
