@@ -154,7 +154,7 @@ def _claim_statement(by_id: bool, limit: int) -> Update:
     )
     claimable = and_(
         row.state == PENDING,
-        row.platform == bindparam("platform"),
+        row.platform == bindparam("for_platform"),
         row.next_attempt_at <= now,
         ~queued_behind,
     )
@@ -193,7 +193,7 @@ def claim(ctx: Context, platform: str, ids: Sequence[int] | None = None, limit: 
     now = ctx.clock()
     if ids is None and not _anything_due(ctx, platform, now):
         return []
-    parameters: dict[str, Any] = {"now": now, "lease_end": now + LEASE, "platform": platform}
+    parameters: dict[str, Any] = {"now": now, "lease_end": now + LEASE, "for_platform": platform}
     if ids is not None:
         parameters["ids"] = list(ids)
     with ctx.db.unit_of_work() as uow:
