@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import urllib.error
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
@@ -40,7 +39,8 @@ from bot.slack.reminder_posts import blocks as reminder_blocks
 from bot.slack.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.slack.views.text import CHANNEL_FALLBACK, UNDELIVERED, UNEXPECTED
 from conversations.context import Context
-from conversations.delivery import outbox
+from conversations.delivery import couriers
+from conversations.delivery.couriers import Failure, Posted
 from conversations.delivery.outbox import CHANNEL, Kind, Outgoing
 from conversations.dialogue import reports, routing
 from conversations.platforms import SLACK
@@ -48,25 +48,13 @@ from conversations.scheduling.reminder_messages import from_data
 
 log = logging.getLogger("ypsi.slack")
 CALL_TIMEOUT = 5  # seconds per Web API call: a claim's lease (outbox.LEASE) covers a few
-WORKERS = 4  # outbox deliveries
 SCREEN_WORKERS = 8  # screen calls, apart: a backlog of deliveries never delays a trigger id
 # The longest a delivery waits for a moment with no request in progress (Traffic): acks first,
 # while a burst of them lasts, yet a DSL alert is never held back by more than this per row.
 QUIET_WAIT = 1.0
 
 
-class Failure(Exception):
-    """A delivery that did not happen: `transient` ones are retried, `after` seconds at least.
-
-    `problem`, for a DSL channel that cannot be used, is what the DSLs are told instead.
-    """
-
-    def __init__(self, error: str, transient: bool, after: float | None = None, problem: str | None = None):
-        super().__init__(error)
-        self.error, self.transient, self.after, self.problem = error, transient, after, problem
-
-
-def classify(exc: Exception) -> Failure:
+def classify(exc: BaseException) -> Failure:
     """Transient (rate limit, 5xx, timeout, connection) or permanent, from what the SDK raised."""
     if isinstance(exc, Failure):
         return exc
@@ -96,33 +84,25 @@ def delivery_client(settings: Settings) -> WebClient:
     return WebClient(token=settings.bot_token, timeout=CALL_TIMEOUT, retry_handlers=[], **options)
 
 
-class Courier:
-    """The delivery workers: outbox rows now (`send`) or when due (`send_due`), and screen calls."""
+class Courier(couriers.Courier):
+    """The delivery workers for Slack: outbox rows now (`send`) or when due (`send_due`), and screen calls."""
+
+    platform = SLACK
 
     def __init__(self, ctx: Context, client: WebClient, *, traffic: Traffic | None = None) -> None:
         """`traffic`: the HTTP server's requests in progress, which deliveries let go first."""
-        self.ctx = ctx
+        super().__init__(ctx)
         self.client = client
         self._traffic = traffic
-        self._deliveries = ThreadPoolExecutor(WORKERS, thread_name_prefix="delivery")
         self._screens = ThreadPoolExecutor(SCREEN_WORKERS, thread_name_prefix="screen")
-        self._futures: set[Future[Any]] = set()  # submitted and not yet done
-        self._lock = threading.Lock()
 
-    # --- the ports ------------------------------------------------------------------------------
+    def render(self, item: Outgoing) -> Posted:
+        """Post one claimed row to Slack."""
+        return RENDERERS[item.kind](self, item)
 
-    def send(self, ids: Sequence[int]) -> None:
-        """Deliver these just-committed outbox rows on a worker (the listener returns at once)."""
-        for one in ids:  # one job each: a slow channel post never holds up the receipt
-            self._submit(self._deliveries, self._deliver_ids, [one])
-
-    def send_due(self) -> int:
-        """Claim the outbox rows that are due and deliver them here; returns how many were claimed."""
-        self._let_requests_go_first()
-        items = outbox.claim(self.ctx, SLACK)
-        for item in items:
-            self._deliver(item)
-        return len(items)
+    def classify(self, exc: BaseException) -> Failure:
+        """What a Slack SDK error means for the outbox (`classify`)."""
+        return classify(exc)
 
     def screen(self, call: Callable[..., Any], *args: Any, person: str = "", **kwargs: Any) -> None:
         """Run a screen call (views.open with its trigger id, views.update, …) on a worker.
@@ -131,32 +111,12 @@ class Courier:
         """
         self._submit(self._screens, self._screen, call, args, kwargs, person)
 
-    def drain(self) -> None:
-        """Wait until every delivery and screen call submitted so far (and any they started) is done."""
-        while True:
-            with self._lock:
-                pending = [f for f in self._futures if not f.done()]
-            if not pending:
-                return
-            wait(pending, timeout=60)
-
     def close(self) -> None:
         """Finish what was submitted and stop the workers."""
-        self.drain()
-        self._deliveries.shutdown()
+        super().close()
         self._screens.shutdown()
 
     # --- the work -------------------------------------------------------------------------------
-
-    def _submit(self, pool: Executor, fn: Callable[..., Any], *args: Any) -> None:
-        future = pool.submit(fn, *args)
-        with self._lock:
-            self._futures.add(future)
-        future.add_done_callback(self._forget)  # a long-running bot keeps none it no longer needs
-
-    def _forget(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._futures.discard(future)
 
     def _screen(
         self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], person: str
@@ -169,45 +129,10 @@ class Courier:
             if person:
                 self._screen(direct_message, (self.client, person, {"text": UNEXPECTED}), {}, "")
 
-    def _let_requests_go_first(self) -> None:
+    def _before_claim(self) -> None:
         # Before a claim, never after: a claimed row is delivered at once, well within its lease.
         if self._traffic is not None:
             self._traffic.wait_quiet(QUIET_WAIT)
-
-    def _deliver_ids(self, ids: list[int]) -> None:
-        self._let_requests_go_first()
-        try:
-            # Claimed when the job runs, never earlier: a claimed row waiting in the queue
-            # could outlive its lease and be claimed and sent by a runner too.
-            items = outbox.claim(self.ctx, SLACK, ids)
-        except Exception:
-            log.exception("outbox rows not claimed; the runner delivers them when due")
-            return
-        for item in items:
-            self._deliver(item)
-
-    def _deliver(self, item: Outgoing) -> None:
-        try:
-            posted = RENDERERS[item.kind](self, item)
-        except Exception as exc:
-            failure = classify(exc)
-            fallbacks = self._failed(item, failure)
-            log.warning(
-                "delivery failed %s",
-                failure.error,
-                extra={"case": item.reference, "kind": item.kind, "delivery": item.id},
-            )
-            for fallback in outbox.claim(self.ctx, SLACK, fallbacks) if fallbacks else []:
-                self._deliver(fallback)
-            return
-        outbox.delivered(self.ctx, item, posted_at=posted)
-
-    def _failed(self, item: Outgoing, failure: Failure) -> list[int]:
-        if failure.transient:
-            return outbox.retry_later(self.ctx, item, failure.error, failure.after, failure.problem)
-        return outbox.give_up(
-            self.ctx, item, failure.error, failure.problem or f"posting failed ({failure.error})"
-        )
 
     # --- rendering, per kind ----------------------------------------------------------------------
 

@@ -27,8 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Coroutine, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import httpx
@@ -50,7 +49,8 @@ from bot.teams.cards.alerts import alert_message, principal_message, teacher_rec
 from bot.teams.cards.reminders import reminder_card
 from bot.teams.roster import RosterUnknown, retry_after, roster_problem
 from conversations.context import Context
-from conversations.delivery import addresses, outbox
+from conversations.delivery import addresses, couriers
+from conversations.delivery.couriers import Failure, Posted
 from conversations.delivery.outbox import CHANNEL, Kind, Outgoing
 from conversations.dialogue import reports, routing
 from conversations.platforms import TEAMS, TEAMS_PREFIX
@@ -59,7 +59,6 @@ from conversations.scheduling.reminder_messages import from_data
 log = logging.getLogger("ypsi.teams")
 PUBLIC_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 CALL_TIMEOUT = 5  # seconds per API call: a claim's lease (outbox.LEASE) covers a few
-WORKERS = 4
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CHANNEL_FALLBACK = (
     "You are getting this by direct message because ypsi-bot cannot post safely in the DSL "
@@ -70,17 +69,6 @@ UNDELIVERED = (
     "Please check the case and follow it up in person."
 )
 T = TypeVar("T")
-
-
-class Failure(Exception):
-    """A delivery that did not happen: `transient` ones are retried, `after` seconds at least.
-
-    `problem`, for a DSL channel that cannot be used, is what the DSLs are told instead.
-    """
-
-    def __init__(self, error: str, transient: bool, after: float | None = None, problem: str | None = None):
-        super().__init__(error)
-        self.error, self.transient, self.after, self.problem = error, transient, after, problem
 
 
 def classify(exc: BaseException) -> Failure:
@@ -140,52 +128,33 @@ def conversation_address(conversation_id: str, service_url: str, tenant_id: str)
     return {"conversation_id": conversation_id, "service_url": service_url, "tenant_id": tenant_id}
 
 
-class Courier:
+class Courier(couriers.Courier):
     """The Teams delivery workers: outbox rows now (`send`) or when due (`send_due`).
 
     `tenant_id` is the deployment's tenant (TEAMS_TENANT_ID), for a person whose academy names none.
     """
 
+    platform = TEAMS
+
     def __init__(self, ctx: Context, api: ApiClient, *, tenant_id: str = "") -> None:
-        self.ctx = ctx
+        super().__init__(ctx)
         self.api = api
         self.tenant_id = tenant_id
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="teams-api", daemon=True)
         self._loop_thread.start()
-        self._deliveries = ThreadPoolExecutor(WORKERS, thread_name_prefix="teams-delivery")
-        self._futures: list[Future[Any]] = []
-        self._lock = threading.Lock()
 
-    # --- the ports ------------------------------------------------------------------------------
+    def render(self, item: Outgoing) -> Posted:
+        """Post one claimed row to Teams."""
+        return RENDERERS[item.kind](self, item)
 
-    def send(self, ids: Sequence[int]) -> None:
-        """Deliver these just-committed outbox rows on a worker (the caller returns at once)."""
-        for one in ids:  # one job each: a slow channel post never holds up the receipt
-            future = self._deliveries.submit(self._deliver_ids, [one])
-            with self._lock:
-                self._futures.append(future)
-
-    def send_due(self) -> int:
-        """Claim the Teams rows that are due and deliver them here; returns how many were claimed."""
-        items = outbox.claim(self.ctx, TEAMS)
-        for item in items:
-            self._deliver(item)
-        return len(items)
-
-    def drain(self) -> None:
-        """Wait until every delivery submitted so far is done."""
-        while True:
-            with self._lock:
-                pending, self._futures = self._futures, []
-            if not pending:
-                return
-            wait(pending, timeout=60)
+    def classify(self, exc: BaseException) -> Failure:
+        """What a Bot Connector error means for the outbox (`classify`)."""
+        return classify(exc)
 
     def close(self) -> None:
         """Finish what was submitted, stop the workers and the event loop."""
-        self.drain()
-        self._deliveries.shutdown()
+        super().close()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._loop_thread.join(timeout=5)
 
@@ -199,38 +168,6 @@ class Courier:
         except TimeoutError:
             future.cancel()
             raise
-
-    def _deliver_ids(self, ids: list[int]) -> None:
-        try:
-            items = outbox.claim(self.ctx, TEAMS, ids)
-        except Exception:
-            log.exception("outbox rows not claimed; the runner delivers them when due")
-            return
-        for item in items:
-            self._deliver(item)
-
-    def _deliver(self, item: Outgoing) -> None:
-        try:
-            posted = RENDERERS[item.kind](self, item)
-        except Exception as exc:
-            failure = classify(exc)
-            fallbacks = self._failed(item, failure)
-            log.warning(
-                "delivery failed %s",
-                failure.error,
-                extra={"case": item.reference, "kind": item.kind, "delivery": item.id},
-            )
-            for fallback in outbox.claim(self.ctx, TEAMS, fallbacks) if fallbacks else []:
-                self._deliver(fallback)
-            return
-        outbox.delivered(self.ctx, item, posted_at=posted)
-
-    def _failed(self, item: Outgoing, failure: Failure) -> list[int]:
-        if failure.transient:
-            return outbox.retry_later(self.ctx, item, failure.error, failure.after, failure.problem)
-        return outbox.give_up(
-            self.ctx, item, failure.error, failure.problem or f"posting failed ({failure.error})"
-        )
 
     # --- where things go ------------------------------------------------------------------------
 
