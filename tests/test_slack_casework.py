@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
 from bot.slack.views.case import case_view, decision_view
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED, CASE_REFUSED
+from bot.wording import ALREADY_ACKNOWLEDGED, CASE_REFUSED
 from conversations.casefile import casework
 from conversations.casefile.decisions import load_decisions
 from conversations.dialogue import reports, routing

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from bot.slack.alerts import channel_problems
 from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED, DRAFT_KEPT
+from bot.slack.views.text import DRAFT_KEPT
+from bot.wording import ALREADY_ACKNOWLEDGED
 from conversations.delivery import outbox
 from conversations.storage.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, TEACHER, TEAM

@@ -18,19 +18,13 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.samples import SAMPLE_ALERT, SAMPLE_CHECK, SAMPLE_TIME, sample_detail, sample_overview
 from bot.slack.http_server import Limits
 from bot.slack.reminder_posts import blocks as reminder_blocks
 from bot.slack.views import limits
 from bot.slack.views.alerts import alert_message, teacher_receipt
 from bot.slack.views.case import case_view, cases_message, decision_view, not_yet_view
-from bot.slack.views.gallery import (
-    SAMPLE_ALERT,
-    SAMPLE_CHECK,
-    SAMPLE_TIME,
-    gallery,
-    sample_detail,
-    sample_overview,
-)
+from bot.slack.views.gallery import gallery
 from bot.slack.views.home import home_view
 from bot.slack.views.reminders import answered, extend_view, recorded_line
 from bot.slack.views.report import resume_view

@@ -8,10 +8,9 @@ import json
 from datetime import UTC, datetime
 
 from bot.slack.ids import ActionId, CallbackId, decide_action, step_callback
-from bot.slack.views.alerts import IN_HOURS
-from bot.slack.views.case import STAFF_SAW_IMAGE
 from bot.slack.views.report import contact_lines
-from bot.slack.views.text import FILE_REFUSED, FILE_REFUSED_DSL, OUT_OF_HOURS, REFER_NOW
+from bot.slack.views.text import FILE_REFUSED, FILE_REFUSED_DSL
+from bot.wording import IN_HOURS, OUT_OF_HOURS, REFER_NOW, STAFF_SAW_IMAGE
 from conversations.dialogue import routing
 from conversations.guidance.policy import Contact
 from tests.answers import CASE_A, CASE_C

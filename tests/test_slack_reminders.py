@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from bot.slack.ids import ActionId, BlockId, CallbackId, reminder_action
 from bot.slack.reminder_posts import slack_deliverer
 from bot.slack.server import reminders_running
-from bot.slack.views.text import CASE_REFUSED
+from bot.wording import CASE_REFUSED
 from conversations.casefile import cases
 from conversations.dialogue import reports, routing
 from conversations.scheduling.reminder_messages import Button, ButtonAction, ReminderMessage

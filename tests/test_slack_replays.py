@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.slack.ids import ActionId, CallbackId, decide_action
 from bot.slack.views.case import decision_view
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED
+from bot.wording import ALREADY_ACKNOWLEDGED
 from conversations.casefile import casework
 from conversations.protection import retention
 from conversations.storage.models import AuditEvent, Case, ProcessedDelivery

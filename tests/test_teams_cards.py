@@ -17,14 +17,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator
 
-from bot.slack.views.gallery import (
-    SAMPLE_ALERT,
-    SAMPLE_CHECK,
-    SAMPLE_DEFAULTS,
-    SAMPLE_DRAFT,
-    SAMPLE_TIME,
-    sample_detail,
-)
+from bot.samples import SAMPLE_ALERT, SAMPLE_CHECK, SAMPLE_DEFAULTS, SAMPLE_DRAFT, SAMPLE_TIME, sample_detail
 from bot.teams.cards import limits
 from bot.teams.cards.alerts import alert_message, principal_message, teacher_receipt
 from bot.teams.cards.case import case_notice, case_view, cases_message, decision_view, not_yet_view

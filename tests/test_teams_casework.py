@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED, CASE_REFUSED
 from bot.teams.ids import ActionId, CallbackId, DataKey, decide_action, step_of, time_input
 from bot.teams.listeners.casework import CASE_USAGE
+from bot.wording import ALREADY_ACKNOWLEDGED, CASE_REFUSED
 from conversations.casefile.decisions import load_decisions
 from conversations.dialogue import reports, routing
 from conversations.protection import audit

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.slack.views.text import CASE_REFUSED
 from bot.teams.ids import ActionId, CallbackId, DataKey, reminder_action
+from bot.wording import CASE_REFUSED
 from conversations.casefile import cases, casework
 from conversations.dialogue import reports
 from conversations.scheduling.reminder_messages import ButtonAction

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO, TypeVar
 
 from bot.console.practice_clock import clock_command, press_command, remind_command
-from bot.slack.views.case import STAFF_SAW_IMAGE
-from bot.slack.views.text import REFER_NOW
+from bot.wording import REFER_NOW, STAFF_SAW_IMAGE
 from conversations.casefile import casework, readable
 from conversations.casefile.casework import PrincipalNotice
 from conversations.casefile.decisions import load_decisions

@@ -1,13 +1,9 @@
-"""Callback, action and block ids shared by the Block Kit builders, the listeners and the tests.
+"""Slack's own ids (block ids, the slash command, the alert's metadata type), and the shared
+callback and action ids (`bot.ids`) the Block Kit builders, the listeners and the tests use.
 
-Each step of the report modal has the callback id `ypsi_report_step:<step>`, so a submission
-says which step it answers (a stale or duplicate submission is detected by the server) while
-`private_metadata` carries only the draft id. Input blocks use the field key from
-`guidance.toml` as block id and action id, so validation errors map onto them directly.
-
-The DSL's case modal and decision modals carry only the case reference (and the decision key)
-in `private_metadata`; every click and submission is re-authorised by the services. A
-decision button's action id is `ypsi_case_decide:<decision key>` (unique within the modal).
+Input blocks use the field key from `guidance.toml` as block id and action id, so validation
+errors map onto them directly. What a Teams dialog keeps in its buttons' data, a Slack modal keeps
+in its `callback_id` and `private_metadata`.
 """
 
 from __future__ import annotations
@@ -15,35 +11,37 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from bot.ids import (
+    REMINDER_ACTIONS,
+    REMINDER_PREFIX,
+    STEP_SEPARATOR,
+    ActionId,
+    CallbackId,
+    decide_action,
+    decision_of,
+    reminder_action,
+    reminder_action_of,
+    step_callback,
+    step_of,
+)
 
-class CallbackId(StrEnum):
-    """Callback ids of modals and shortcuts."""
-
-    REPORT_SHORTCUT = "ypsi_report_shortcut"
-    STEP = "ypsi_report_step"
-    REVIEW = "ypsi_report_review"
-    RESUME = "ypsi_report_resume"
-    SENT = "ypsi_report_sent"
-    NOTICE = "ypsi_notice"
-    CASE = "ypsi_case"
-    DECISION = "ypsi_case_decision"
-    HOME = "ypsi_home"
-    EXTEND_DEADLINE = "ypsi_reminder_extend"
-
-
-class ActionId(StrEnum):
-    """Action ids of buttons (modal navigation and the DSL alert card)."""
-
-    BACK = "ypsi_back"
-    RESUME = "ypsi_resume"
-    START_AGAIN = "ypsi_start_again"
-    ACKNOWLEDGE = "ypsi_case_acknowledge"
-    OPEN_CASE = "ypsi_case_open"
-    DECIDE = "ypsi_case_decide"
-    BACK_TO_CASE = "ypsi_case_back"
-    REPORT_FROM_HOME = "ypsi_home_report"
-    SEND_DELETION_CHECK = "ypsi_case_deletion_check"
-    DELETION_CHECK_TO = "ypsi_case_deletion_check_to"
+__all__ = [
+    "ALERT_EVENT_TYPE",
+    "COMMAND",
+    "REMINDER_ACTIONS",
+    "REMINDER_PREFIX",
+    "SLACK_USER",
+    "STEP_SEPARATOR",
+    "ActionId",
+    "BlockId",
+    "CallbackId",
+    "decide_action",
+    "decision_of",
+    "reminder_action",
+    "reminder_action_of",
+    "step_callback",
+    "step_of",
+]
 
 
 class BlockId(StrEnum):
@@ -61,47 +59,3 @@ COMMAND = "/ypsi"
 # A Slack user id as Slack sends it: the only thing that may go into a `<@…>` mention unescaped.
 SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
 ALERT_EVENT_TYPE = "ypsi_case_alert"
-STEP_SEPARATOR = ":"
-# Reminder buttons: `ypsi_reminder_<action>:<value>` (the action is a ButtonAction; the value
-# repeats in the id so ids stay unique within a message, as Slack requires).
-REMINDER_PREFIX = "ypsi_reminder_"
-REMINDER_ACTIONS = re.compile("^" + re.escape(REMINDER_PREFIX) + r"[a-z_]+" + re.escape(STEP_SEPARATOR))
-
-
-def reminder_action(action: str, value: str) -> str:
-    """The action id of a reminder button."""
-    return f"{REMINDER_PREFIX}{action}{STEP_SEPARATOR}{value}"
-
-
-def reminder_action_of(action_id: str) -> tuple[str, str]:
-    """The action and value a reminder button's action id names."""
-    if not REMINDER_ACTIONS.match(action_id):
-        raise ValueError(f"not a reminder action id: {action_id}")
-    action, _, value = action_id.removeprefix(REMINDER_PREFIX).partition(STEP_SEPARATOR)
-    return action, value
-
-
-def decide_action(key: str) -> str:
-    """The action id of the button that opens one decision's form (unique within a view)."""
-    return f"{ActionId.DECIDE}{STEP_SEPARATOR}{key}"
-
-
-def decision_of(action_id: str) -> str:
-    """The decision key a decide button's action id names."""
-    prefix, _, key = action_id.partition(STEP_SEPARATOR)
-    if prefix != ActionId.DECIDE or not key:
-        raise ValueError(f"not a decide action id: {action_id}")
-    return key
-
-
-def step_callback(step: str) -> str:
-    """The callback id of the modal showing one dialogue step."""
-    return f"{CallbackId.STEP}{STEP_SEPARATOR}{step}"
-
-
-def step_of(callback_id: str) -> str:
-    """The dialogue step a step modal's callback id names."""
-    prefix, _, step = callback_id.partition(STEP_SEPARATOR)
-    if prefix != CallbackId.STEP or not step:
-        raise ValueError(f"not a step callback id: {callback_id}")
-    return step

@@ -17,11 +17,10 @@ from bot.slack.alerts import channel_problem, direct_message
 from bot.slack.ids import REMINDER_PREFIX, reminder_action
 from bot.slack.views.limits import MESSAGE_BLOCKS, chunks, pack
 from bot.slack.views.report import button
-from conversations.scheduling.reminder_messages import ButtonAction, ReminderMessage
+from bot.wording import PRIVATE_ONLY
+from conversations.scheduling.reminder_messages import ReminderMessage
 
 ACTION_PREFIX = REMINDER_PREFIX  # the name tests/slack/hostile.py imports
-# Buttons whose label names a young person (by pseudonym): never in a channel message.
-PRIVATE_ONLY = frozenset({ButtonAction.DELETION_CONFIRMED_FOR})
 
 
 class ChannelUnusable(RuntimeError):

@@ -1,6 +1,6 @@
 """Delivering the outbox to Microsoft Teams: proactive messages through the Bot Connector API.
 
-The Teams counterpart of bot/slack/courier.py, over the same outbox rules: a listener (or the
+The Teams counterpart of Slack's courier, over the same outbox rules: a listener (or the
 reminder runner) hands it the ids of rows just committed (`send`), the runner's loop hands it
 what falls due (`send_due`); it claims only rows whose platform is Teams, renders each kind as
 an Adaptive Card (bot/teams/cards) and posts it with the Teams SDK's API client to the service

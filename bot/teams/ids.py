@@ -1,7 +1,7 @@
 """Ids shared by the Adaptive Card builders, the Teams listeners and the tests.
 
-The values are Slack's (`bot.slack.ids`), so one vocabulary names every screen and button on
-both platforms. What Slack keeps in a view's `callback_id` and `private_metadata`, a Teams
+The callback and action ids are the shared ones (`bot.ids`), so one vocabulary names every screen
+and button on both platforms. What Slack keeps in a view's `callback_id` and `private_metadata`, a Teams
 dialog card keeps in each button's `data`: every `Action.Submit` in a dialog carries
 `{"callback": <callback id>, "action": <action id>, "draft": <draft id>}` (or `"case":
 <reference>` and `"decision": <key>` for the DSL's screens). Buttons on a message carry
@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.slack.ids import (
+from bot.ids import (
     REMINDER_PREFIX,
     STEP_SEPARATOR,
+    ActionId,
+    CallbackId,
     decide_action,
     decision_of,
     reminder_action,
@@ -41,37 +43,6 @@ __all__ = [
     "step_of",
     "time_input",
 ]
-
-
-class CallbackId(StrEnum):
-    """The screen a dialog card shows (Slack's callback ids)."""
-
-    REPORT_SHORTCUT = "ypsi_report_shortcut"
-    STEP = "ypsi_report_step"
-    REVIEW = "ypsi_report_review"
-    RESUME = "ypsi_report_resume"
-    SENT = "ypsi_report_sent"
-    NOTICE = "ypsi_notice"
-    CASE = "ypsi_case"
-    DECISION = "ypsi_case_decision"
-    HOME = "ypsi_home"
-    EXTEND_DEADLINE = "ypsi_reminder_extend"
-
-
-class ActionId(StrEnum):
-    """Buttons (Slack's action ids, and the submit button Slack's modals have built in)."""
-
-    SUBMIT = "ypsi_submit"  # a dialog's primary button: Slack's modal "submit"
-    BACK = "ypsi_back"
-    RESUME = "ypsi_resume"
-    START_AGAIN = "ypsi_start_again"
-    ACKNOWLEDGE = "ypsi_case_acknowledge"
-    OPEN_CASE = "ypsi_case_open"
-    DECIDE = "ypsi_case_decide"
-    BACK_TO_CASE = "ypsi_case_back"
-    REPORT_FROM_HOME = "ypsi_home_report"
-    SEND_DELETION_CHECK = "ypsi_case_deletion_check"
-    DELETION_CHECK_TO = "ypsi_case_deletion_check_to"  # the input naming whom to ask
 
 
 class DataKey(StrEnum):

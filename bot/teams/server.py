@@ -40,7 +40,7 @@ from conversations.scheduling.reminder_messages import ReminderMessage
 from conversations.scheduling.runner import start_runner_thread
 
 log = logging.getLogger("ypsi.teams")
-RUNNER_INTERVAL = 30.0  # seconds between reminder passes (as Slack's: bot/slack/server.py)
+RUNNER_INTERVAL = 30.0  # seconds between reminder passes (as Slack's server)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -32,7 +32,8 @@ from bot.slack.listeners.flow import current_view, first_view
 from bot.slack.listeners.replay_keys import interaction_key
 from bot.slack.listeners.replies import update_view
 from bot.slack.views.report import View, notice_view
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED, error_text
+from bot.slack.views.text import error_text
+from bot.wording import ALREADY_ACKNOWLEDGED
 from conversations.casefile import casework
 from conversations.context import Context
 from conversations.dialogue import reports

@@ -18,7 +18,8 @@ from bot.slack.listeners.replies import reply_privately, response_url, update_vi
 from bot.slack.views.case import case_notice, case_view, decision_view, not_yet_view
 from bot.slack.views.home import home_view
 from bot.slack.views.report import View
-from bot.slack.views.text import CASE_ERROR_TEXT, error_text
+from bot.slack.views.text import error_text
+from bot.wording import CASE_ERROR_TEXT
 from conversations.casefile import casework
 from conversations.casefile.decisions import load_decisions
 from conversations.context import Context

@@ -14,7 +14,8 @@ from bot.slack.ids import COMMAND, CallbackId
 from bot.slack.listeners import cases as case_screens
 from bot.slack.listeners.flow import first_view
 from bot.slack.views.case import cases_message
-from bot.slack.views.text import CASE_REFUSED, CASE_USAGE, HELP, NO_OPEN_CASES, NO_REPORTS, UNKNOWN, escape
+from bot.slack.views.text import CASE_USAGE, HELP, NO_OPEN_CASES, NO_REPORTS, UNKNOWN, escape
+from bot.wording import CASE_REFUSED
 from conversations.casefile import casework
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAuthorised

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.slack.ids import step_of
 from bot.slack.views.report import View, notice_view, opening_view, resume_view, view_for
-from bot.slack.views.text import NOT_SET_UP
+from bot.wording import NOT_SET_UP
 from conversations.context import Context
 from conversations.dialogue import reports
 from conversations.errors import NotFound

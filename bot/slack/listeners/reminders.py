@@ -24,7 +24,7 @@ from bot.slack.listeners import cases as case_screens
 from bot.slack.listeners.flow import first_view, submitted_values
 from bot.slack.listeners.replay_keys import interaction_key
 from bot.slack.views import reminders as screens
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED
+from bot.wording import ALREADY_ACKNOWLEDGED, DEADLINE, REASON
 from conversations.casefile import casework
 from conversations.context import Context
 from conversations.errors import ConversationError, NotAllowedNow, NotFound
@@ -224,7 +224,7 @@ def extension_of(view: dict[str, Any]) -> Extension:
     if not all(isinstance(p, str) for p in parts):
         raise NotFound("malformed private_metadata")
     values = submitted_values(view)
-    picked, reason = values.get(screens.DEADLINE), values.get(screens.REASON)
+    picked, reason = values.get(DEADLINE), values.get(REASON)
     return Extension(*parts, _date(picked), reason if isinstance(reason, str) else None)
 
 

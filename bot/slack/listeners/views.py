@@ -23,9 +23,9 @@ from bot.slack.listeners import reminders as reminder_screens
 from bot.slack.listeners.flow import current_view, draft_for, submitted_values
 from bot.slack.listeners.replay_keys import interaction_key
 from bot.slack.views.case import case_notice
-from bot.slack.views.reminders import extended_text
 from bot.slack.views.report import notice_view, sent_view
 from bot.slack.views.text import DRAFT_KEPT, error_text
+from bot.wording import extended_text
 from conversations.casefile import casework
 from conversations.context import Context
 from conversations.dialogue import reports

@@ -12,17 +12,12 @@ from typing import Any
 from bot.slack.ids import ALERT_EVENT_TYPE, ActionId, BlockId
 from bot.slack.views.report import Block, button, contact_lines, header, mrkdwn, out_of_hours_blocks
 from bot.slack.views.text import escape
+from bot.wording import ALERTED, IN_HOURS, PRINCIPAL_NOTE, alert_text
 from conversations.dialogue.routing import ACKNOWLEDGE, ACTION_LABELS, OPEN_CASE, Alert
 from conversations.guidance.policy import Contact
 from conversations.scheduling.calendar import LONDON
 
 CARD_ACTIONS = {ACKNOWLEDGE: ActionId.ACKNOWLEDGE, OPEN_CASE: ActionId.OPEN_CASE}
-
-
-def alert_text(alert: Alert) -> str:
-    """The notification text (lock screens show it): reference and academy only."""
-    urgent = "URGENT " if alert.urgent else ""
-    return f"{urgent}YPSI concern {alert.reference} at {alert.academy_name}"
 
 
 def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -> dict[str, Any]:
@@ -52,12 +47,6 @@ def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -
     }
 
 
-# When the DSL team will be in touch: "usually today" only in school hours (out of hours the
-# receipt says so, and whom to call now).
-IN_HOURS = "the DSL team has been alerted privately and will contact you, usually today."
-ALERTED = "the DSL team has been alerted privately."
-
-
 def teacher_receipt(
     reference: str, contacts: Sequence[Contact], call_now: Sequence[Contact] = ()
 ) -> dict[str, Any]:
@@ -79,13 +68,6 @@ def teacher_receipt(
         {"type": "section", "text": mrkdwn(contact_lines("Help for the young person", contacts))},
     ]
     return {"text": escape(text), "blocks": blocks}
-
-
-PRINCIPAL_NOTE = (
-    'You are told as the Principal (SUAT 2019: "The Safeguarding Lead should inform the Principal"). '
-    "This case is urgent or aggravated; the DSL will agree the response with you. No pupil details "
-    "are sent here."
-)
 
 
 def principal_message(alert: Alert) -> dict[str, Any]:

@@ -10,14 +10,15 @@ details and no free text.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from bot.ids import USER_ID
 from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
 from bot.slack.views.limits import SECTION_TEXT, chunks, pack
 from bot.slack.views.report import Block, View, button, contact_lines, header, input_block, mrkdwn, plain
 from bot.slack.views.text import escape
+from bot.wording import STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN
 from conversations.casefile.casework import (
     Blocked,
     CaseDetail,
@@ -35,14 +36,7 @@ from conversations.scheduling.reminders import policy
 
 LIST_LIMIT = 40  # case lines in one message or Home view (50 and 100 blocks are Slack's limits)
 MODAL_BLOCKS = 100  # Slack's limit of blocks in a modal
-TIMELINE_SHOWN = 40  # the latest events; the export has every one
-TEXT_SHOWN = 600  # characters of one typed answer in the modal; the export has all of it
-USER_ID = re.compile(r"^[UW][A-Z0-9]{8,}$")
 Who = Callable[[str | None], str]
-STAFF_SAW_IMAGE = (
-    "The member of staff saw an image (they say they kept, copied and forwarded nothing): "
-    "if it was viewed, record it (Record of viewing imagery)"
-)
 
 
 def metadata(reference: str, decision: str = "") -> str:

@@ -12,14 +12,9 @@ from bot.slack.views.case import case_lines
 from bot.slack.views.limits import pack
 from bot.slack.views.report import Block, View, button, mrkdwn, plain
 from bot.slack.views.text import NO_OPEN_CASES, NO_REPORTS, escape
+from bot.wording import INTRO
 from conversations.casefile.casework import OverviewLine, ReportLine
 from conversations.casefile.readable import when
-
-INTRO = (
-    "Report a concern about nudes or semi-nudes shared by young people privately to your DSL team. "
-    "Never view, copy or forward an image, and never send one here. "
-    "If a young person is in danger now, call 999."
-)
 
 
 def home_view(overview: Sequence[OverviewLine] | None, reports: Sequence[ReportLine]) -> View:

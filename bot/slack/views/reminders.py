@@ -8,17 +8,15 @@ The extend modal carries only the case reference and where the reminder message 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.slack.ids import CallbackId
 from bot.slack.views.case import person
-from bot.slack.views.report import SENSITIVE_HINT, Block, View, mrkdwn, plain
+from bot.slack.views.report import Block, View, mrkdwn, plain
 from bot.slack.views.text import escape
+from bot.wording import DEADLINE, REASON, REASON_LIMIT, SENSITIVE_HINT
 from conversations.scheduling.calendar import LONDON
-
-DEADLINE, REASON = "deadline", "reason"  # input block id = action id = the service's error keys
-REASON_LIMIT = 1000
 
 
 def recorded_line(what: str, user_id: str, at: datetime) -> str:
@@ -99,8 +97,3 @@ def extended_message(reference: str, line: str) -> dict[str, Any]:
         {"type": "context", "elements": [mrkdwn(line, verbatim=True)]},
     ]
     return {"text": "Deletion deadline extended", "blocks": blocks}
-
-
-def extended_text(deadline: date) -> str:
-    """What the DSL sees once the deadline is moved."""
-    return f"Deadline extended to {deadline:%a %d %b %Y}. The reminders follow the new date."

@@ -21,7 +21,8 @@ from bot.slack.views.limits import (
     SELECT_OPTIONS,
     clip,
 )
-from bot.slack.views.text import OUT_OF_HOURS, REFER_NOW, escape
+from bot.slack.views.text import escape
+from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT, STEP_CONTACTS
 from conversations.casefile.readable import Row, answer_rows
 from conversations.dialogue.reports import DraftView
 from conversations.guidance.policy import Contact, Field, Guidance, Rule, Step, Suggestion
@@ -33,11 +34,7 @@ View = dict[str, Any]
 
 TITLE = "Report a YPSI concern"
 MAX_BUTTONS = 10  # Slack's limit for radio buttons and checkboxes
-SENSITIVE_HINT = "Encrypted, and shown only to the DSL team. Never shown in a channel."
-# Steps that show contacts under their questions, by audience in guidance.toml.
-STEP_CONTACTS = {dialogue.RISK_ACTIONS: "emergency"}
 SECTION_LIMIT = 2900  # Slack allows 3000 characters in a section's text
-ANSWER_SHOWN = 500  # characters of one typed answer on the review (escaped, still within a section)
 DISCARDED = "This report was discarded. Type /ypsi report to start a new one."
 # "Start again" discards the draft: Slack asks before sending the click.
 DISCARD_CONFIRM: dict[str, Any] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot import wording
+from bot.wording import NOT_SET_UP, ErrorTable
 from conversations.errors import (
     ConfigError,
     ConversationError,
@@ -11,41 +13,16 @@ from conversations.errors import (
     NotFound,
 )
 
-# What the reporter is told about a point of immediate referral: the decision is the DSL's.
-REFER_NOW = "the DSL will decide whether to refer now"
-NOT_SET_UP = "ypsi-bot is not set up for your workspace yet. Please tell your DSL or IT team."
-
 # The one translation table: each known error the services raise becomes short user text.
 # The first matching class wins. (StaleStep never shows: the listeners re-render the step.)
-ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
+ERROR_TEXT: ErrorTable = (
     (InvalidAnswer, "Some answers need checking: see the messages under each question."),
     (NotFound, "That report is not available. Type /ypsi report to start or resume yours."),
     (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
     (NotAllowedNow, "That is not possible at this stage. Type /ypsi report to see where your report is."),
     (ConfigError, NOT_SET_UP),
 )
-# The DSL's case screens: NotFound and NotAuthorised read the same, so a reference's existence
-# is not revealed to someone who may not see it.
-CASE_REFUSED = "You are not authorised to see that case. Ask your DSL if you think this is wrong."
-CASE_ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
-    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
-    (NotFound, CASE_REFUSED),
-    (NotAuthorised, CASE_REFUSED),
-    (
-        NotAllowedNow,
-        "That is not possible at this stage of the case. Open the case to see what can be done now.",
-    ),
-    (ConfigError, NOT_SET_UP),
-)
-ALREADY_ACKNOWLEDGED = (
-    "This case has already been picked up. Open the case to see who owns it and what is due."
-)
 CASE_USAGE = "Type `/ypsi case` and the reference, like `/ypsi case YPSI-2026-0042`."
-# SUAT 2019: "In an emergency always call 999".
-OUT_OF_HOURS = (
-    "*Out of school hours:* the DSL team may not see this until the next school day. "
-    "If a young person is in danger, call 999 now; otherwise call the numbers below."
-)
 NO_OPEN_CASES = "There are no open cases for your academies."
 NO_REPORTS = "You have not sent any reports. Type `/ypsi report` to start one."
 UNEXPECTED = (
@@ -103,11 +80,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def error_text(
-    error: ConversationError, table: tuple[tuple[type[ConversationError], str], ...] = ERROR_TEXT
-) -> str:
+def error_text(error: ConversationError, table: ErrorTable = ERROR_TEXT) -> str:
     """The short user text for a known service error (CASE_ERROR_TEXT for the DSL's screens)."""
-    for kind, text in table:
-        if isinstance(error, kind):
-            return text
-    return UNEXPECTED
+    return wording.error_text(error, table, UNEXPECTED)

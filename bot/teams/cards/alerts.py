@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.slack.views.alerts import ALERTED, IN_HOURS, PRINCIPAL_NOTE
-from bot.slack.views.alerts import alert_text as slack_alert_text
 from bot.teams.cards.elements import Card, Element, card, facts, heading, opener, rich, submit, text
 from bot.teams.cards.report import contact_lines, out_of_hours
 from bot.teams.cards.text import STATUS_HINT, escape
 from bot.teams.ids import ActionId, DataKey
+from bot.wording import ALERTED, IN_HOURS, PRINCIPAL_NOTE, alert_text
 from conversations.dialogue.routing import ACKNOWLEDGE, ACTION_LABELS, OPEN_CASE, Alert
 from conversations.guidance.policy import Contact
 from conversations.scheduling.calendar import LONDON
@@ -23,11 +22,6 @@ from conversations.scheduling.calendar import LONDON
 NAMED_IN_CASE = "a member of staff (named in the case)"
 OWNER_IN_CASE = "a DSL (named in the case)"
 PICK_UP = "DSL team: please pick this up now."
-
-
-def alert_text(alert: Alert) -> str:
-    """The notification text (lock screens show it): reference and academy only."""
-    return slack_alert_text(alert)
 
 
 def alert_message(alert: Alert, *, mention_dsls: bool = False, note: str = "") -> Card:

@@ -1,7 +1,7 @@
 """The DSL's case screens: the case dialog, one dialog per decision, "not yet", and the case list.
 
 Pure functions of the services' data (`casework.CaseDetail`, `DecisionForm`, `OverviewLine`),
-with the content of Slack's (`bot.slack.views.case`). Dialog cards carry only the case reference
+with the content of Slack's case modal. Dialog cards carry only the case reference
 (and the decision key) in their buttons' data; the services re-authorise every click and
 submission. What people typed is shown in TextRuns (never markdown). The case dialog is shown
 only to the case's own safeguarding team; the case list carries no pupil details and no free
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.slack.views.case import STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN, USER_ID
+from bot.ids import USER_ID
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import (
     Card,
@@ -35,6 +35,7 @@ from bot.teams.cards.limits import CARD_BYTES, CHOICES, fit, size
 from bot.teams.cards.report import CHECK_ANSWERS, contact_lines, inputs, quote
 from bot.teams.cards.text import EXPORT_HINT, MORE_CASES, escape
 from bot.teams.ids import ActionId, CallbackId, DataKey, decide_action
+from bot.wording import STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN
 from conversations.casefile.casework import (
     Blocked,
     CaseDetail,

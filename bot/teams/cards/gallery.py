@@ -2,8 +2,8 @@
 
 `python -m bot.teams.cards.gallery` rewrites the files; a test fails when they are stale. Paste
 any file into the Adaptive Cards Designer (host app: Microsoft Teams) to see the card as a
-person would; README.md there lists each card, and each dialog's title. The sample data is the
-Block Kit gallery's (`bot.slack.views.gallery`), so the two galleries show the same cases.
+person would; README.md there lists each card, and each dialog's title. The sample data is
+`bot.samples`, the Block Kit gallery's too, so the two galleries show the same cases.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.slack.views.gallery import (
+from bot.samples import (
     SAMPLE_ALERT,
     SAMPLE_CHECK,
     SAMPLE_DEFAULTS,

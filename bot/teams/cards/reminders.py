@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from bot.slack.reminder_posts import PRIVATE_ONLY
-from bot.slack.views.reminders import DEADLINE, REASON, REASON_LIMIT
-from bot.slack.views.reminders import extended_text as slack_extended_text
-from bot.slack.views.report import SENSITIVE_HINT
 from bot.teams.cards.case import person
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import Card, Element, Run, action_sets, card, error, opener, rich, submit, text
 from bot.teams.cards.limits import CARD_BYTES, fit, size
 from bot.teams.cards.text import escape
 from bot.teams.ids import ActionId, CallbackId, DataKey, reminder_action
+from bot.wording import DEADLINE, PRIVATE_ONLY, REASON, REASON_LIMIT, SENSITIVE_HINT
 from conversations.scheduling.calendar import LONDON
 from conversations.scheduling.reminder_messages import Button, ButtonAction, ReminderMessage
 
@@ -147,8 +144,3 @@ def extended_message(reference: str, line: str) -> Card:
     """The reminder once its deadline was extended from the dialog."""
     body = [text(f"**Deletion deadline for case {escape(reference)}**"), rich(line, subtle=True)]
     return card(body, fallback="Deletion deadline extended")
-
-
-def extended_text(deadline: date) -> str:
-    """What the DSL sees once the deadline is moved (Slack's words)."""
-    return slack_extended_text(deadline)

@@ -1,6 +1,6 @@
 """The report dialog: one card per dialogue step, rendered generically from the step's fields.
 
-The same steps, wording and policy sentences as Slack's modal (`bot.slack.views.report`), as
+The same steps, wording (`bot.wording`) and policy sentences as Slack's report modal, as
 Adaptive Cards shown in a Teams dialog. choice → radio buttons (a dropdown above 10 options),
 multi → checkboxes (a multi-select dropdown above 10), int / ages / text / names → a text input,
 and for the DSL's decisions date → a date input, datetime → a date and a time input, user → a
@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.slack.views.report import ANSWER_SHOWN, SENSITIVE_HINT, STEP_CONTACTS
-from bot.slack.views.text import OUT_OF_HOURS, REFER_NOW
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import (
     Element,
@@ -32,6 +30,7 @@ from bot.teams.cards.elements import (
 from bot.teams.cards.limits import CARD_BYTES, CHOICES, EXPANDED_CHOICES, fit, size
 from bot.teams.cards.text import DISCARDED, escape
 from bot.teams.ids import ActionId, CallbackId, DataKey, step_callback, time_input
+from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT, STEP_CONTACTS
 from conversations.casefile.readable import Row, answer_rows
 from conversations.dialogue.reports import DraftView
 from conversations.guidance.policy import Contact, Field, Guidance, Rule, Step, Suggestion

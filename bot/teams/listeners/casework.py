@@ -2,9 +2,9 @@
 its decision forms ("not yet" when the case is not there yet), Back to the case, Send deletion
 check, and `case REF` typed in the personal chat (bot.teams.listeners.messages lists `cases`).
 
-The same service calls as Slack's (bot/slack/listeners/actions.py, views.py, cases.py,
-commands.py): `casework.case_detail/decision_form/record_decision/decisions_now/principal_notice`
-and `reminder_actions.request_deletion_check`. Every click and submission names the case only
+The same service calls as Slack's (its actions, views, cases and commands listeners):
+`casework.case_detail/decision_form/record_decision/decisions_now/principal_notice` and
+`reminder_actions.request_deletion_check`. Every click and submission names the case only
 by the reference in the button's data, and the services re-authorise the sender against that
 case's academy (auditing a refusal): nothing on a card is trusted. A refusal shows a short
 notice, never a trace of the case.
@@ -35,8 +35,7 @@ from microsoft_teams.api import (
 )
 from microsoft_teams.apps import ActivityContext, App
 
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED, CASE_ERROR_TEXT
-from bot.slack.views.text import error_text as slack_error_text
+from bot import wording
 from bot.teams.cards.case import case_notice, case_view, decision_view, not_yet_view
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import Card, card, heading, opener
@@ -46,6 +45,8 @@ from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of
 from bot.teams.listeners.replies import card_message, dialog
 from bot.teams.listeners.report import deliver
+from bot.teams.listeners.words import UNEXPECTED
+from bot.wording import ALREADY_ACKNOWLEDGED, CASE_ERROR_TEXT
 from conversations.casefile import casework
 from conversations.casefile.decisions import load_decisions
 from conversations.context import Context
@@ -115,7 +116,7 @@ def interaction_key(activity: ActivityBase, who: str) -> str | None:
 
 def refusal(error: ConversationError) -> str:
     """The words for a service error on a case screen (Slack's)."""
-    return slack_error_text(error, CASE_ERROR_TEXT)
+    return wording.error_text(error, CASE_ERROR_TEXT, UNEXPECTED)
 
 
 async def tell(turn: ActivityContext[Any], text: str, *, quiet: bool = False) -> dict[str, Any] | None:

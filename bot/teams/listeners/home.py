@@ -1,5 +1,5 @@
 """The welcome card for one person: the Report button, their own reports, and for a DSL or
-deputy their academies' open cases (Slack's Home tab, bot/slack/listeners/cases.home_for)."""
+deputy their academies' open cases (Slack's Home tab, its cases listener's `home_for`)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from typing import Any
 from microsoft_teams.api import MessageActivity
 from microsoft_teams.apps import ActivityContext, App
 
-from bot.slack.views.text import CASE_REFUSED
 from bot.teams.cards.case import cases_message
 from bot.teams.cards.text import NO_OPEN_CASES, NO_REPORTS, escape
 from bot.teams.ids import REMINDER_PREFIX, ActionId, DataKey
@@ -26,6 +25,7 @@ from bot.teams.listeners.home import home_for
 from bot.teams.listeners.people import channel_of, is_personal, person_of, tenant_of
 from bot.teams.listeners.replies import card_message
 from bot.teams.listeners.words import FILE_REFUSED, FILE_REFUSED_DSL, HELP, NOT_PERSONAL
+from bot.wording import CASE_REFUSED
 from conversations.casefile import casework as case_services
 from conversations.context import Context
 from conversations.dialogue import refusals

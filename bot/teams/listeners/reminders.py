@@ -2,7 +2,7 @@
 young person, Not yet, Resume the report, and those opening a dialog (Open case, Confirm
 deletion, Extend deadline with its date and reason).
 
-The same services as Slack's (bot/slack/listeners/reminders.py): `reminder_actions` and
+The same services as Slack's reminder listeners: `reminder_actions` and
 `casework`, which authorise the caller (the case's safeguarding team, or the member of staff a
 deletion check was sent to) and audit a refusal. Once recorded, the reminder is updated in place
 (the clicked button, or all of them, replaced by who recorded what and when): Teams does not
@@ -24,8 +24,6 @@ from typing import Any
 from microsoft_teams.api import ActivityBase, TaskFetchInvokeActivity, TaskSubmitInvokeActivity
 from microsoft_teams.apps import ActivityContext, App
 
-from bot.slack.views.reminders import DEADLINE, REASON
-from bot.slack.views.text import ALREADY_ACKNOWLEDGED
 from bot.teams.cards import reminders as screens
 from bot.teams.cards.case import case_notice
 from bot.teams.cards.dialog import Dialog
@@ -48,6 +46,7 @@ from bot.teams.listeners.casework import (
 from bot.teams.listeners.home import home_for
 from bot.teams.listeners.people import is_personal, person_of
 from bot.teams.listeners.replies import card_message, dialog
+from bot.wording import ALREADY_ACKNOWLEDGED, DEADLINE, REASON, extended_text
 from conversations.casefile import casework
 from conversations.context import Context
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotFound
@@ -333,7 +332,7 @@ def _extend(
         ), None
     except ConversationError as exc:
         return case_notice(refusal(exc)), None
-    notice = case_notice(screens.extended_text(extended.deadline))
+    notice = case_notice(extended_text(extended.deadline))
     if extended.replayed:
         return notice, None
     log.info("deletion deadline extended", extra={"case": reference})

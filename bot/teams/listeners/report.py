@@ -1,7 +1,7 @@
 """The report dialog: the Report button opens it (task/fetch); each card's buttons submit it
 (task/submit) and the answer is the next card, shown in the same dialog (`continue`).
 
-The same service calls as Slack's modal (bot/slack/listeners/flow.py, views.py, actions.py):
+The same service calls as Slack's modal (its flow, views and actions listeners):
 `reports.start/find_open/answer/back/get/submit`. What Slack keeps in a view's callback id and
 private metadata, a card keeps in each button's data (`callback`, `action`, `draft`): every
 submission is checked by the services against the sender, so a forged draft id is refused.

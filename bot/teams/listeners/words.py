@@ -1,9 +1,10 @@
-"""What the Teams listeners say in plain messages: Slack's wording, with Teams' words for where
-things are (`report` typed in the chat with the bot, Teams' own menus)."""
+"""What the Teams listeners say in plain messages: the shared wording (`bot.wording`), with
+Teams' words for where things are (`report` typed in the chat with the bot, Teams' own menus)."""
 
 from __future__ import annotations
 
-from bot.slack.views import text as slack_text
+from bot import wording
+from bot.wording import ErrorTable
 from conversations.errors import (
     ConfigError,
     ConversationError,
@@ -42,8 +43,14 @@ FILE_REFUSED_DSL = (
 NOT_PERSONAL = "ypsi-bot answers only in your own chat with it: open the chat with ypsi-bot and type report."
 
 NOT_SET_UP = "ypsi-bot is not set up for your organisation yet. Please tell your DSL or IT team."
-# Slack's table of error wording (bot.slack.views.text.ERROR_TEXT) with Teams' way to carry on.
-ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
+# An error no table names. (It still says Slack's `/ypsi report`: Teams' own words are a change of
+# wording, not of where the text lives.)
+UNEXPECTED = (
+    "Sorry, something went wrong on our side. Your answers so far are saved: type /ypsi report "
+    "to carry on. If a young person is in danger now, call 999 and tell your DSL in person."
+)
+# The table of error wording Slack's has, with Teams' way to carry on.
+ERROR_TEXT: ErrorTable = (
     (InvalidAnswer, "Some answers need checking: see the messages under each question."),
     (NotFound, "That report is not available. Send report to ypsi-bot to start or resume yours."),
     (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
@@ -57,4 +64,4 @@ ERROR_TEXT: tuple[tuple[type[ConversationError], str], ...] = (
 
 def error_text(error: ConversationError) -> str:
     """The short text for a known service error, in Teams' words."""
-    return slack_text.error_text(error, ERROR_TEXT)
+    return wording.error_text(error, ERROR_TEXT, UNEXPECTED)
