@@ -43,11 +43,10 @@ FILE_REFUSED_DSL = (
 NOT_PERSONAL = "ypsi-bot answers only in your own chat with it: open the chat with ypsi-bot and type report."
 
 NOT_SET_UP = "ypsi-bot is not set up for your organisation yet. Please tell your DSL or IT team."
-# An error no table names. (It still says Slack's `/ypsi report`: Teams' own words are a change of
-# wording, not of where the text lives.)
+# An error no table names.
 UNEXPECTED = (
-    "Sorry, something went wrong on our side. Your answers so far are saved: type /ypsi report "
-    "to carry on. If a young person is in danger now, call 999 and tell your DSL in person."
+    "Sorry, something went wrong on our side. Your answers so far are saved: send report to "
+    "ypsi-bot to carry on. If a young person is in danger now, call 999 and tell your DSL in person."
 )
 # The table of error wording Slack's has, with Teams' way to carry on.
 ERROR_TEXT: ErrorTable = (
