@@ -167,6 +167,26 @@ def test_shutdown_stops_accepting_and_answers_the_request_in_progress():
     assert not serving.is_alive()
 
 
+def test_the_event_loop_does_not_poll_to_write_while_a_task_sends_its_own_answer(slack):
+    """A running task sends its own answer; polling for writing then would only spin the loop."""
+    with socket.create_connection(_address(slack), timeout=15):
+        server = slack.server._server
+        for _ in range(100):
+            if server.active_channels:
+                break
+            time.sleep(0.01)
+        (channel,) = server.active_channels.values()
+        channel.total_outbufs_len = 100  # an answer being written
+        channel.requests = [object()]  # by a task still running
+        assert not channel.writable()
+        channel.total_outbufs_len = channel.adj.outbuf_high_watermark  # the task waits for the loop
+        assert channel.writable()
+        channel.total_outbufs_len = 100
+        channel.requests = []  # the task ended: the loop sends what is left
+        assert channel.writable()
+        channel.total_outbufs_len = 0
+
+
 def test_host_defaults_to_loopback_and_is_validated():
     env = {"DATABASE_URL": "sqlite:///x.db"}
     assert load_settings(env).host == "127.0.0.1"

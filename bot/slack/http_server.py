@@ -135,6 +135,18 @@ class _TimedParser(HTTPRequestParser):
 class _Channel(HTTPChannel):
     parser_class = _TimedParser
 
+    def writable(self) -> bool:
+        # While a task runs, its own thread sends what it writes (waitress flushes in write_soon
+        # and pulls the loop's trigger when it could not, and again when the task ends). Asking
+        # to poll for writing then only makes the loop spin: the socket is writable, handle_write
+        # cannot take the buffer's lock from the writing task, and poll returns at once, again and
+        # again. Under a burst that spin held the interpreter lock ~80% of the time. Past the high
+        # watermark the task waits for the loop to drain its buffer, so the loop polls then.
+        busy = self.requests and not self.will_close
+        if busy and self.total_outbufs_len < self.adj.outbuf_high_watermark:
+            return False
+        return bool(super().writable())
+
 
 class _Server(TcpWSGIServer):
     """waitress's TCP server, also closing connections whose request is past its deadline."""
