@@ -3,7 +3,7 @@
 Three processes serve 127.0.0.1 (bench/server_process.py): `ypsi run` with its production
 settings (HTTP mode, waitress, process_before_response, outbox and courier, reminder runner)
 on a SQLite file or a PostgreSQL schema, its clock moving through a school day from Monday
-08:00 at SPEED times the wall clock; the bare bolt app (bench/clients.py) behind the same
+08:00, a fixed step after each round (bench/clock.py); the bare bolt app (bench/clients.py) behind the same
 HTTP server; and that HTTP server answering every POST with nothing (the floor). The fake
 Slack Web API runs in this process, answering each call after 0 ms and, in a second row set,
 after 100 ms.
@@ -36,11 +36,13 @@ import urllib.error
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
+from bench.clock import SharedClock
 from bench.common import DATABASES, Row, Skip, Target, TimedSlackApi, database, ms, people, percentile
 from bot.slack.http_server import PATH
 from bot.slack.ids import CallbackId
@@ -57,8 +59,8 @@ WARMUP = 3
 RUNS = 3
 LATENCIES = (0.0, 0.1)
 BURST = 200
-SPEED = 240.0  # simulated seconds per real second: a school day (08:00-16:00) in two minutes
-START = "2026-11-23T08:00:00+00:00"  # Monday, a school day in London
+START = datetime.fromisoformat("2026-11-23T08:00:00+00:00")  # Monday, a school day in London
+STEP = timedelta(hours=8) / (WARMUP + REPORTS)  # each run crosses the school day (08:00-16:00)
 APP_NAME = "ypsi-bench"
 TICK = os.sysconf("SC_CLK_TCK")
 KEYS = "test:dGVzdC1rZXktMzItYnl0ZXMtbG9uZy0tLS0tLS0tLS0="  # the tests' fixed key (tests/conftest.py)
@@ -200,6 +202,7 @@ class Servers:
     urls: dict[str, str]
     pids: dict[str, int]
     db_url: str
+    clock: SharedClock
 
 
 @contextmanager
@@ -211,15 +214,17 @@ def _servers(
         url = stack.enter_context(database(kind))
         ports = {name: _free_port() for name in which}
         pids = {}
+        clock = SharedClock(tmp / "clock", START, STEP)
+        stack.callback(clock.close)
         for name in which:
             log = tmp / f"{name}.log"
             if name == "ypsi":
                 env = _ypsi_env(url, api, ports[name], _academies_file(tmp, staff))
-                args = ["ypsi", START, str(SPEED)]
+                args = ["ypsi", str(clock.path)]
             else:
                 env, args = None, [name, str(ports[name]), api.url][: 3 if name == "bare" else 2]
             pids[name] = stack.enter_context(_process(args, ports[name], log, env))
-        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, url)
+        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, url, clock)
 
 
 # --- CPU -------------------------------------------------------------------------------------
@@ -259,6 +264,7 @@ def _run(kind: str, latency: float, n: int) -> dict[str, Samples]:
             for i in range(WARMUP):
                 for name, client in clients.items():
                     _report(client, name, staff[i * 2 + (name == "bare")], Samples())
+                servers.clock.next_round(servers.db_url)
             before = {name: _cpu_seconds(pid) for name, pid in servers.pids.items()}
             backends = (
                 {pid: _cpu_seconds(pid) for pid in _backends(servers.db_url)} if kind != "sqlite" else {}
@@ -267,6 +273,7 @@ def _run(kind: str, latency: float, n: int) -> dict[str, Samples]:
                 for name, client in clients.items():
                     _report(client, name, staff[i * 2 + (name == "bare")], samples[name])
                 _floor(servers.urls["floor"], samples["floor"])
+                servers.clock.next_round(servers.db_url)
             for name, pid in servers.pids.items():
                 samples[name].cpu = ms(_cpu_seconds(pid) - before[name]) / REPORTS
             if kind != "sqlite":

@@ -1,13 +1,13 @@
 """The three servers the served benchmark (bench/served.py) starts, each as a process of its own.
 
-`python -m bench.server_process ypsi START SPEED`: `ypsi run` as deployed, configured from the
+`python -m bench.server_process ypsi CLOCK_FILE`: `ypsi run` as deployed, configured from the
 environment (HTTP mode on HOST:PORT, the database, keys and academies file of the settings), its
-clock starting at START and running SPEED times faster than the wall clock, so a benchmark of
-minutes crosses the reminders' due times of a school day. The product reads the time through
-`ctx.clock` only; `ypsi run` builds its context with the system clock, and no production setting
-moves it: the clock is given here, by handing `bot.slack.server` a `build_context` with another
-`clock` argument (the same argument the practice console uses). Nothing else differs from
-`ypsi run`.
+clock read from CLOCK_FILE, which the benchmark moves on report by report (bench/clock.py), so a
+benchmark of minutes crosses the reminders' due times of a school day. The product reads the time
+through `ctx.clock` only; `ypsi run` builds its context with the system clock, and no production
+setting moves it: the clock is given here, by handing `bot.slack.server` a `build_context` with
+another `clock` argument (the same argument the practice console uses). Nothing else differs
+from `ypsi run`.
 
 `python -m bench.server_process bare PORT SLACK_API_URL`: the bare bolt app (bench/clients.py)
 behind the same HTTP server. `python -m bench.server_process floor PORT`: the same HTTP server
@@ -19,29 +19,20 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from bench.clients import bare_app
+from bench.clock import read_clock
 from bot import cli
 from bot.slack import server
 from bot.slack.http_server import SlackHttpServer, http_server
 from tests.slack.served import settings
 
 
-def moving_clock(start: datetime, speed: float) -> Callable[[], datetime]:
-    """A clock at `start` now, advancing `speed` simulated seconds per real second."""
-    began = time.monotonic()
-    return lambda: start + timedelta(seconds=(time.monotonic() - began) * speed)
-
-
-def ypsi(start: str, speed: str) -> int:
-    server.build_context = partial(
-        server.build_context, clock=moving_clock(datetime.fromisoformat(start), float(speed))
-    )
+def ypsi(clock_file: str) -> int:
+    server.build_context = partial(server.build_context, clock=read_clock(clock_file))
     return cli.main(["run"])
 
 

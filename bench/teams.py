@@ -3,9 +3,9 @@
 Two processes serve 127.0.0.1 (bench/teams_process.py): `ypsi run` with Teams configured and its
 production settings (uvicorn behind the Teams server's guard, every activity's JWT validated by
 the SDK, the courier and the reminder runner), on a SQLite file or a PostgreSQL schema, its clock
-moving from Monday 08:00 at SPEED times the wall clock; and a bare app of the same SDK, built with
-the same settings and auth and served by the same server, answering a dialog's opening and each
-submission with a static card and a message with one static reply.
+moving from Monday 08:00 a fixed step after each round (bench/clock.py); and a bare app of the
+same SDK, built with the same settings and auth and served by the same server, answering a
+dialog's opening and each submission with a static card and a message with one static reply.
 The SDK's JWT validation reads its signing key from an OpenID metadata server on loopback (the
 tests' key); the fake Bot Connector runs in this process, answering each call after 0 ms and,
 in a second row set, after 100 ms.
@@ -37,16 +37,15 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select
-
-from bench.common import Row, Skip, Target, database, ms, percentile
+from bench.clock import SharedClock
+from bench.common import Row, Skip, Target, database, ms, percentile, wait_delivered
 from bench.served import APP_NAME, KEYS, _backends, _cpu_seconds, _free_port, _wait_listening
 from bot.teams.app import PATH
 from bot.teams.ids import CallbackId, DataKey, step_callback
-from conversations.storage.models import OutboxMessage
 from tests.slack.dialogue import ANSWERS, STEPS
 from tests.teams.fake_connector import FakeConnector
 from tests.teams.fixtures import DEPUTY, DSL, DSL_CHANNEL, DSL_TEAM, LARCHWOOD, PRINCIPAL, SAFE_ROSTER
@@ -64,9 +63,8 @@ LATENCIES = (0.0, 0.1)
 # cases' re-alerts fall due. Not benchmark 10's 240x: 40 unacknowledged cases of one academy over
 # two simulated hours make ~9 reminders each, a volume no academy has, which then fills the
 # courier and the CPU figure.
-SPEED = 30.0
-START = "2026-11-23T08:00:00+00:00"  # Monday, a school day in London
-DELIVERED_WAIT = 30.0  # seconds the courier may take to deliver what the rounds queued
+START = datetime.fromisoformat("2026-11-23T08:00:00+00:00")  # Monday, a school day in London
+STEP = timedelta(hours=8) / (WARMUP + REPORTS * len(LATENCIES))  # each run crosses the school day
 
 
 @dataclass
@@ -209,6 +207,7 @@ class Servers:
     urls: dict[str, str]
     pids: dict[str, int]
     db_url: str
+    clock: SharedClock
 
 
 @contextmanager
@@ -217,16 +216,18 @@ def _servers(kind: str, openid: OpenIdServer, staff: list[Person]) -> Iterator[S
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(database(kind))
         ports = {"ypsi": _free_port(), "bare": _free_port()}
+        clock = SharedClock(tmp / "clock", START, STEP)
+        stack.callback(clock.close)
         ypsi = _env(ports["ypsi"], url, _academies_file(tmp, staff))
         pids = stack.enter_context(
             _processes(
                 {
-                    "ypsi": (["ypsi", openid.url, START, str(SPEED)], ports["ypsi"], tmp / "ypsi.log", ypsi),
+                    "ypsi": (["ypsi", openid.url, str(clock.path)], ports["ypsi"], tmp / "ypsi.log", ypsi),
                     "bare": (["bare", openid.url], ports["bare"], tmp / "bare.log", _env(ports["bare"])),
                 }
             )
         )
-        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, url)
+        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, url, clock)
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -254,6 +255,7 @@ def _runs(kind: str) -> dict[float, list[dict[str, Samples]]]:
                 _set_up(clients["ypsi"])
                 for person in staff[:WARMUP]:
                     _round(clients, person, {name: Samples() for name in clients})
+                    servers.clock.next_round(servers.db_url)
                 reporters = iter(staff[WARMUP:])
                 for latency in LATENCIES if n % 2 == 0 else LATENCIES[::-1]:
                     connector.latency = latency
@@ -269,13 +271,14 @@ def _run(
     kind: str, servers: Servers, clients: dict[str, OutsideTeams], people: list[Person]
 ) -> dict[str, Samples]:
     """REPORTS rounds; CPU from the first request to the courier's last delivery."""
-    _wait_delivered(servers.db_url)
+    wait_delivered(servers.db_url)
     samples = {name: Samples() for name in clients}
     before = {name: _cpu_seconds(pid) for name, pid in servers.pids.items()}
     backends = {p: _cpu_seconds(p) for p in _backends(servers.db_url)} if kind != "sqlite" else {}
     for person in people:
         _round(clients, person, samples)
-    _wait_delivered(servers.db_url)
+        servers.clock.next_round(servers.db_url)
+    wait_delivered(servers.db_url)
     for name, pid in servers.pids.items():
         samples[name].cpu = ms(_cpu_seconds(pid) - before[name]) / len(people)
     if kind != "sqlite":
@@ -353,27 +356,6 @@ def _expect(response: Response, callback: str) -> None:
     ]
     if callback not in shown:
         raise RuntimeError(f"expected the {callback} card, got {response.body[:300]}")
-
-
-def _wait_delivered(db_url: str) -> None:
-    """Until the courier has delivered every outbox row queued so far (so its CPU is counted);
-    a row it could not deliver stops the benchmark (the figures would leave out its retries)."""
-    engine = create_engine(db_url)
-    states = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
-    deadline = time.monotonic() + DELIVERED_WAIT
-    try:
-        while True:
-            with engine.connect() as conn:
-                count = dict(conn.execute(states).tuples().all())
-            if set(count) - {"pending", "delivered"}:
-                raise RuntimeError(f"outbox rows not delivered: {count}")
-            if not count.get("pending"):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"outbox rows still pending after {DELIVERED_WAIT:.0f} s: {count}")
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
 
 
 # --- rows ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The two Teams servers benchmark 11 (bench/teams.py) starts, each as a process of its own.
 
-`python -m bench.teams_process ypsi OPENID_URL START SPEED`: `ypsi run` as deployed with Teams
+`python -m bench.teams_process ypsi OPENID_URL CLOCK_FILE`: `ypsi run` as deployed with Teams
 configured from the environment (TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_TENANT_ID, TEAMS_HOST,
 TEAMS_PORT, the database, keys and academies file of the settings): uvicorn behind the Teams
 server's guard, the listeners, the courier and the reminder runner, every activity's JWT validated
@@ -12,7 +12,7 @@ arguments `create_app` and `build_context` already take for tests and the practi
 - the bot's outbound token: the tests' locally signed token for the fake Bot Connector, signed
   once and reused (as MSAL caches the token it fetches from Entra with TEAMS_APP_PASSWORD, for
   about an hour), so no RSA signature per call counts as the bot's work;
-- the clock: starting at START and running SPEED times the wall clock (bench/server_process.py).
+- the clock: read from CLOCK_FILE, which the benchmark moves on report by report (bench/clock.py).
 
 `python -m bench.teams_process bare OPENID_URL`: a bare app of the same SDK, built by the same
 `create_app` with the same Teams settings (so the same auth, JWT validation on) and served by the same
@@ -23,7 +23,6 @@ with one static reply: what the SDK itself costs for the same requests.
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
@@ -31,7 +30,7 @@ from microsoft_teams.api import MessageActivity, TaskFetchInvokeActivity, TaskSu
 from microsoft_teams.api.auth.cloud_environment import PUBLIC, CloudEnvironment, with_overrides
 from microsoft_teams.apps import ActivityContext, App
 
-from bench.server_process import moving_clock
+from bench.clock import read_clock
 from bot import cli
 from bot.config import Settings, load_settings
 from bot.teams import server
@@ -71,11 +70,9 @@ def loopback_cloud(openid_url: str) -> CloudEnvironment:
     )
 
 
-def ypsi(openid_url: str, start: str, speed: str) -> int:
+def ypsi(openid_url: str, clock_file: str) -> int:
     server.create_app = partial(create_app, cloud=loopback_cloud(openid_url), token=reused_token)
-    server.build_context = partial(
-        server.build_context, clock=moving_clock(datetime.fromisoformat(start), float(speed))
-    )
+    server.build_context = partial(server.build_context, clock=read_clock(clock_file))
     return cli.main(["run"])
 
 
