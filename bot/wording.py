@@ -61,8 +61,7 @@ STAFF_SAW_IMAGE = (
 ALREADY_ACKNOWLEDGED = (
     "This case has already been picked up. Open the case to see who owns it and what is due."
 )
-# Says "workspace" on both front ends' case screens; Teams' report messages have their own.
-NOT_SET_UP = "ypsi-bot is not set up for your workspace yet. Please tell your DSL or IT team."
+NOT_SET_UP = "ypsi-bot is not set up for your academy yet. Please tell your DSL or IT team."
 # NotFound and NotAuthorised read the same, so a reference's existence is not revealed to
 # someone who may not see it.
 CASE_REFUSED = "You are not authorised to see that case. Ask your DSL if you think this is wrong."

@@ -34,7 +34,8 @@ from bot.teams.ids import ActionId, CallbackId, DataKey, step_of
 from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of, tenant_of
 from bot.teams.listeners.replies import dialog
-from bot.teams.listeners.words import NOT_SET_UP, error_text
+from bot.teams.listeners.words import error_text
+from bot.wording import NOT_SET_UP
 from conversations.context import Context
 from conversations.dialogue import reports
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotFound, StaleStep

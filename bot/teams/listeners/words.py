@@ -42,7 +42,6 @@ FILE_REFUSED_DSL = (
 
 NOT_PERSONAL = "ypsi-bot answers only in your own chat with it: open the chat with ypsi-bot and type report."
 
-NOT_SET_UP = "ypsi-bot is not set up for your organisation yet. Please tell your DSL or IT team."
 # An error no table names.
 UNEXPECTED = (
     "Sorry, something went wrong on our side. Your answers so far are saved: send report to "
@@ -57,7 +56,7 @@ ERROR_TEXT: ErrorTable = (
         NotAllowedNow,
         "That is not possible at this stage. Send report to ypsi-bot to see where your report is.",
     ),
-    (ConfigError, NOT_SET_UP),
+    (ConfigError, wording.NOT_SET_UP),
 )
 
 
