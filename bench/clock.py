@@ -4,8 +4,8 @@ The bot reads the time through `ctx.clock` only. A clock moving with the wall cl
 speed) would let a slower row (Slack answering after 100 ms) cross more of the school day per
 report, and so send more reminders, than a faster one: CPU per report would differ for the
 clock's sake. Instead the benchmark moves the time by a fixed step after each round, once the
-outbox is empty (a jump never outruns a claim's lease), so every row crosses the same school day
-per report. The time is 8 bytes (microseconds since the epoch) in a small shared file.
+outbox is empty (a jump never outruns a claim's lease), so every row crosses the same stretch of
+the school day per report. The time is 8 bytes (microseconds since the epoch) in a shared file.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Two processes serve 127.0.0.1 (bench/teams_process.py): `ypsi run` with Teams configured and its
 production settings (uvicorn behind the Teams server's guard, every activity's JWT validated by
 the SDK, the courier and the reminder runner), on a SQLite file or a PostgreSQL schema, its clock
-moving from Monday 08:00 a fixed step after each round (bench/clock.py); and a bare app of the
+moving from Monday 08:00 by STEP after each round (bench/clock.py); and a bare app of the
 same SDK, built with the same settings and auth and served by the same server, answering a
 dialog's opening and each submission with a static card and a message with one static reply.
 The SDK's JWT validation reads its signing key from an OpenID metadata server on loopback (the
@@ -64,7 +64,7 @@ LATENCIES = (0.0, 0.1)
 # two simulated hours make ~9 reminders each, a volume no academy has, which then fills the
 # courier and the CPU figure.
 START = datetime.fromisoformat("2026-11-23T08:00:00+00:00")  # Monday, a school day in London
-STEP = timedelta(hours=8) / (WARMUP + REPORTS * len(LATENCIES))  # each run crosses the school day
+STEP = timedelta(minutes=1)  # per report, as in benchmark 10 (bench/served.py)
 
 
 @dataclass
