@@ -350,6 +350,16 @@ def _rows(kind: str, latency: float, runs: list[dict[str, Samples]]) -> list[Row
                     note=note + "; baseline: bare bolt",
                 )
             )
+        # The bare bolt app against the same floor: what bolt itself costs an ack, with no work.
+        rows.append(
+            Row(
+                NAME,
+                f"{label} p99 of bare bolt itself, {shape}",
+                _median(runs, "bare", measure, 99),
+                baseline=_median(runs, "floor", measure, 99),
+                note=note + "; baseline: HTTP floor",
+            )
+        )
     for p, limit in ((50, 1.3), (99, 1.5)):
         rows.append(
             Row(
