@@ -83,3 +83,14 @@ def test_the_slack_courier_never_touches_a_teams_row(ctx, slack, clock):
         assert (teams_row.state, teams_row.attempts, teams_row.last_error) == (outbox.PENDING, 0, None)
     called_with = [str(call.params) for call in slack.api.calls()]
     assert not any("teams:" in params for params in called_with)
+
+
+def test_each_front_end_delivers_every_kind_of_row():
+    from bot.slack.courier import Courier as SlackCourier
+    from bot.teams.courier import Courier as TeamsCourier
+    from conversations.delivery.couriers import RENDERS
+
+    assert set(RENDERS) == set(outbox.Kind)
+    for courier in (SlackCourier, TeamsCourier):
+        missing = [name for name in RENDERS.values() if not callable(getattr(courier, name, None))]
+        assert not missing, f"{courier.__module__} cannot deliver {missing}"

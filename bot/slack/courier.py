@@ -40,8 +40,8 @@ from bot.slack.views.alerts import alert_message, principal_message, teacher_rec
 from bot.slack.views.text import CHANNEL_FALLBACK, UNDELIVERED, UNEXPECTED
 from conversations.context import Context
 from conversations.delivery import couriers
-from conversations.delivery.couriers import Failure, Posted
-from conversations.delivery.outbox import CHANNEL, Kind, Outgoing
+from conversations.delivery.couriers import Failure
+from conversations.delivery.outbox import CHANNEL, Outgoing
 from conversations.dialogue import reports, routing
 from conversations.platforms import SLACK
 from conversations.scheduling.reminder_messages import from_data
@@ -95,10 +95,6 @@ class Courier(couriers.Courier):
         self.client = client
         self._traffic = traffic
         self._screens = ThreadPoolExecutor(SCREEN_WORKERS, thread_name_prefix="screen")
-
-    def render(self, item: Outgoing) -> Posted:
-        """Post one claimed row to Slack."""
-        return RENDERERS[item.kind](self, item)
 
     def classify(self, exc: BaseException) -> Failure:
         """What a Slack SDK error means for the outbox (`classify`)."""
@@ -200,15 +196,3 @@ class Courier(couriers.Courier):
             error=item.payload.get("error", ""),
         )
         self.client.chat_postMessage(channel=item.recipient_id, text=text)
-
-
-RENDERERS: dict[Kind, Callable[[Courier, Outgoing], tuple[str, str] | None]] = {
-    Kind.ALERT: Courier._alert,
-    Kind.ALERT_DM: Courier._alert_dm,
-    Kind.CARD: Courier._card,
-    Kind.RECEIPT: Courier._receipt,
-    Kind.NOTICE: Courier._notice,
-    Kind.REMINDER: Courier._reminder,
-    Kind.UNDELIVERED: Courier._undelivered,
-    Kind.PRINCIPAL: Courier._principal,
-}

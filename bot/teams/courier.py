@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import httpx
@@ -50,8 +50,8 @@ from bot.teams.cards.reminders import reminder_card
 from bot.teams.roster import RosterUnknown, retry_after, roster_problem
 from conversations.context import Context
 from conversations.delivery import addresses, couriers
-from conversations.delivery.couriers import Failure, Posted
-from conversations.delivery.outbox import CHANNEL, Kind, Outgoing
+from conversations.delivery.couriers import Failure
+from conversations.delivery.outbox import CHANNEL, Outgoing
 from conversations.dialogue import reports, routing
 from conversations.platforms import TEAMS, TEAMS_PREFIX
 from conversations.scheduling.reminder_messages import from_data
@@ -143,10 +143,6 @@ class Courier(couriers.Courier):
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name="teams-api", daemon=True)
         self._loop_thread.start()
-
-    def render(self, item: Outgoing) -> Posted:
-        """Post one claimed row to Teams."""
-        return RENDERERS[item.kind](self, item)
 
     def classify(self, exc: BaseException) -> Failure:
         """What a Bot Connector error means for the outbox (`classify`)."""
@@ -306,15 +302,3 @@ def _card(card: dict[str, Any]) -> MessageActivityInput:
 
 def _text(text: str) -> MessageActivityInput:
     return MessageActivityInput(text=text, text_format="plain")
-
-
-RENDERERS: dict[Kind, Callable[[Courier, Outgoing], tuple[str, str] | None]] = {
-    Kind.ALERT: Courier._alert,
-    Kind.ALERT_DM: Courier._alert_dm,
-    Kind.CARD: Courier._card,
-    Kind.RECEIPT: Courier._receipt,
-    Kind.NOTICE: Courier._notice,
-    Kind.REMINDER: Courier._reminder,
-    Kind.UNDELIVERED: Courier._undelivered,
-    Kind.PRINCIPAL: Courier._principal,
-}

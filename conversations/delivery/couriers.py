@@ -19,7 +19,7 @@ from typing import Any
 
 from conversations.context import Context
 from conversations.delivery import outbox
-from conversations.delivery.outbox import Outgoing
+from conversations.delivery.outbox import Kind, Outgoing
 
 log = logging.getLogger("ypsi.delivery")
 WORKERS = 4  # outbox deliveries of one front end
@@ -38,11 +38,25 @@ class Failure(Exception):
         self.error, self.transient, self.after, self.problem = error, transient, after, problem
 
 
+# The method a front end's courier implements for each kind of row: it posts the row and
+# returns where a new channel card now is (or None), raising what its SDK raised if it failed.
+RENDERS: dict[Kind, str] = {
+    Kind.ALERT: "_alert",
+    Kind.ALERT_DM: "_alert_dm",
+    Kind.CARD: "_card",
+    Kind.RECEIPT: "_receipt",
+    Kind.NOTICE: "_notice",
+    Kind.REMINDER: "_reminder",
+    Kind.UNDELIVERED: "_undelivered",
+    Kind.PRINCIPAL: "_principal",
+}
+
+
 class Courier:
     """Delivery workers for one platform's outbox rows: now (`send`) or when due (`send_due`).
 
-    A front end's courier names its `platform` and implements `render` (post one row) and
-    `classify` (what an exception of its SDK means for the outbox).
+    A front end's courier names its `platform`, implements a method per kind of row (RENDERS)
+    and `classify` (what an exception of its SDK means for the outbox).
     """
 
     platform: str
@@ -54,8 +68,9 @@ class Courier:
         self._lock = threading.Lock()
 
     def render(self, item: Outgoing) -> Posted:
-        """Post one claimed row on the platform; raise what the platform's SDK raised if it failed."""
-        raise NotImplementedError
+        """Post one claimed row on the platform, by its kind; raise what its SDK raised if it failed."""
+        post: Callable[[Outgoing], Posted] = getattr(self, RENDERS[item.kind])
+        return post(item)
 
     def classify(self, exc: BaseException) -> Failure:
         """Whether a failed post is worth retrying, and what it was, from what the SDK raised."""
