@@ -44,8 +44,9 @@ from sqlalchemy import create_engine, func, select
 
 from bench.common import Row, Skip, Target, database, ms, percentile
 from bench.served import APP_NAME, KEYS, _backends, _cpu_seconds, _free_port, _wait_listening
+from bot.ids import CallbackId, step_callback
 from bot.teams.app import PATH
-from bot.teams.ids import CallbackId, DataKey, step_callback
+from bot.teams.ids import DataKey
 from conversations.storage.models import OutboxMessage
 from tests.slack.dialogue import ANSWERS, STEPS
 from tests.teams.fake_connector import FakeConnector

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.slack.ids import CallbackId, step_callback
+from bot.ids import CallbackId, step_callback
 from bot.slack.listeners.flow import current_view
 from bot.slack.views.report import review_view
 from bot.slack.views.text import escape

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator
 
+from bot.ids import ActionId, CallbackId, reminder_action
 from bot.samples import SAMPLE_ALERT, SAMPLE_CHECK, SAMPLE_DEFAULTS, SAMPLE_DRAFT, SAMPLE_TIME, sample_detail
 from bot.teams.cards import limits
 from bot.teams.cards.alerts import alert_message, principal_message, teacher_receipt
@@ -35,7 +36,7 @@ from bot.teams.cards.reminders import (
 )
 from bot.teams.cards.report import opening_view, resume_view, sent_view, step_view, view_for
 from bot.teams.cards.text import escape
-from bot.teams.ids import ActionId, CallbackId, reminder_action, time_input
+from bot.teams.ids import time_input
 from conversations.casefile.casework import DecisionForm, ReportLine
 from conversations.casefile.decisions import load_decisions
 from conversations.guidance.policy import Field, load_guidance

@@ -1,6 +1,6 @@
 """Posting reminder messages to Slack: the `deliver` port of the reminder runner, for Slack.
 
-Button action ids are `bot.slack.ids.reminder_action(action, value)` (unique within a message, as
+Button action ids are `bot.ids.reminder_action(action, value)` (unique within a message, as
 Slack requires); one listener pattern serves every button. A button that shows a pseudonym
 ("Deletion confirmed for …") goes only to direct messages: the channel copy leaves it out.
 A failed post raises: the runner leaves the reminder claimed and retries after the lease.
@@ -13,8 +13,8 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.ids import REMINDER_PREFIX, reminder_action
 from bot.slack.alerts import channel_problem, direct_message
-from bot.slack.ids import REMINDER_PREFIX, reminder_action
 from bot.slack.views.limits import MESSAGE_BLOCKS, chunks, pack
 from bot.slack.views.report import button
 from bot.wording import PRIVATE_ONLY

@@ -13,8 +13,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from bot.ids import USER_ID
-from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.ids import USER_ID, ActionId, CallbackId, decide_action
+from bot.slack.ids import BlockId
 from bot.slack.views.limits import SECTION_TEXT, chunks, pack
 from bot.slack.views.report import Block, View, button, contact_lines, header, input_block, mrkdwn, plain
 from bot.slack.views.text import escape

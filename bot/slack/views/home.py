@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.ids import ActionId, CallbackId
+from bot.slack.ids import BlockId
 from bot.slack.views.case import case_lines
 from bot.slack.views.limits import pack
 from bot.slack.views.report import Block, View, button, mrkdwn, plain

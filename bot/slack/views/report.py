@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.ids import ActionId, CallbackId, step_callback
+from bot.slack.ids import BlockId
 from bot.slack.views.limits import (
     ACCESSIBILITY_LABEL,
     BUTTON_TEXT,

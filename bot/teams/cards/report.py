@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.ids import ActionId, CallbackId, step_callback
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import (
     Element,
@@ -29,7 +30,7 @@ from bot.teams.cards.elements import (
 )
 from bot.teams.cards.limits import CARD_BYTES, CHOICES, EXPANDED_CHOICES, fit, size
 from bot.teams.cards.text import DISCARDED, escape
-from bot.teams.ids import ActionId, CallbackId, DataKey, step_callback, time_input
+from bot.teams.ids import DataKey, time_input
 from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT, STEP_CONTACTS
 from conversations.casefile.readable import Row, answer_rows
 from conversations.dialogue.reports import DraftView

@@ -19,6 +19,7 @@ from typing import Any
 from microsoft_teams.api import ActivityBase, TaskFetchInvokeActivity, TaskSubmitInvokeActivity
 from microsoft_teams.apps import ActivityContext, App
 
+from bot.ids import ActionId, CallbackId, step_of
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.inputs import submitted_values
 from bot.teams.cards.report import (
@@ -30,7 +31,7 @@ from bot.teams.cards.report import (
     step_view,
     view_for,
 )
-from bot.teams.ids import ActionId, CallbackId, DataKey, step_of
+from bot.teams.ids import DataKey
 from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of, tenant_of
 from bot.teams.listeners.replies import dialog
