@@ -21,9 +21,9 @@ from bot.slack.views.limits import (
     HEADER_TEXT,
     OPTION_TEXT,
     SELECT_OPTIONS,
-    clip,
 )
 from bot.slack.views.text import escape
+from bot.text_limits import clip
 from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT
 from conversations.casefile.readable import Row
 from conversations.dialogue.reports import DraftView
