@@ -17,10 +17,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.ids import CallbackId
 from bot.slack.app import web_client
 from bot.slack.courier import Courier, delivery_client
 from bot.slack.http_server import PATH, http_server
-from bot.slack.ids import COMMAND, CallbackId
+from bot.slack.ids import COMMAND
 from tests.slack.dialogue import STEPS, walk_to_review
 from tests.slack.harness import DrainingExecutor, SlackHarness
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.common import DATABASES, Row, Skip, Target, context, slack_api
-from bot.slack.ids import ActionId
+from bot.ids import ActionId
 from bot.slack.views.case import decision_view
 from conversations.casefile import casework
 from conversations.dialogue import reports

@@ -45,8 +45,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from bench.clock import SharedClock
 from bench.common import DATABASES, Row, Skip, Target, TimedSlackApi, database, ms, people, percentile
+from bot.ids import CallbackId
 from bot.slack.http_server import PATH
-from bot.slack.ids import CallbackId
 from conversations.storage.models import Case
 from tests.conftest import OAKFIELD
 from tests.slack.dialogue import ANSWERS, STEPS

@@ -44,8 +44,9 @@ from typing import Any
 from bench.clock import SharedClock
 from bench.common import Row, Skip, Target, database, ms, percentile, wait_delivered
 from bench.served import APP_NAME, KEYS, _backends, _cpu_seconds, _free_port, _wait_listening
+from bot.ids import CallbackId, step_callback
 from bot.teams.app import PATH
-from bot.teams.ids import CallbackId, DataKey, step_callback
+from bot.teams.ids import DataKey
 from tests.slack.dialogue import ANSWERS, STEPS
 from tests.teams.fake_connector import FakeConnector
 from tests.teams.fixtures import DEPUTY, DSL, DSL_CHANNEL, DSL_TEAM, LARCHWOOD, PRINCIPAL, SAFE_ROSTER

@@ -19,14 +19,11 @@ from conversations.errors import (
     NotFound,
 )
 from conversations.scheduling.reminder_messages import ButtonAction
-from state_machines import report as dialogue
 
 ErrorTable = tuple[tuple[type[ConversationError], str], ...]
 
-# The report: hints under questions, contacts under steps, what the review shows.
+# The report: hints under questions, what the review shows.
 SENSITIVE_HINT = "Encrypted, and shown only to the DSL team. Never shown in a channel."
-# Steps that show contacts under their questions, by audience in guidance.toml.
-STEP_CONTACTS = {dialogue.RISK_ACTIONS: "emergency"}
 ANSWER_SHOWN = 500  # characters of one typed answer on the review
 # What the reporter is told about a point of immediate referral: the decision is the DSL's.
 REFER_NOW = "the DSL will decide whether to refer now"

@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import select
 
-from bot.slack.ids import ActionId, CallbackId, step_callback
+from bot.ids import ActionId, CallbackId, step_callback
 from conversations.casefile import casework
 from conversations.dialogue import reports, routing
 from conversations.storage.models import Case, Draft

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.ids import ActionId, CallbackId
 from bot.slack.courier import Courier, delivery_client
-from bot.slack.ids import ActionId, CallbackId
 from bot.slack.listeners.flow import current_view
 from bot.slack.views.case import decision_view
 from conversations.casefile import casework

@@ -4,7 +4,7 @@ Each test sends real signed requests over HTTP to the bolt app (the `slack` harn
 Web API) and lets `tests.slack.hostile.Probe` judge every answer: no 5xx or dropped connection,
 no ERROR log line but the error handler's one (never a traceback), no `files.*` call, no
 unescaped `<!channel>` / `<!here>` / `<@U…>` / `<http…>` from typed text at the Slack API, and
-no row stored that the input should not have caused. Entry points come from `bot.slack.ids`, the
+no row stored that the input should not have caused. Entry points come from `bot.ids`, the
 dialogue steps, `decisions.toml` and the app's registered listeners (see hostile.py), so new
 listeners are attacked without editing this file. The last test prints how many inputs were tried.
 """
@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.slack.ids import COMMAND, ActionId, CallbackId, step_callback
+from bot.ids import ActionId, CallbackId, step_callback
+from bot.slack.ids import COMMAND
 from conversations.storage.models import Reminder
 from tests.conftest import OAKFIELD, TEACHER, TEAM
 from tests.slack.dialogue import ANSWERS as DIALOGUE_ANSWERS

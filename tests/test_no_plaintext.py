@@ -22,8 +22,8 @@ from sqlalchemy import select
 from bot.bootstrap import build_context
 from bot.config import Settings
 from bot.console.terminal import Console
+from bot.ids import ActionId, CallbackId
 from bot.logs import HANDLER_NAME, OWN, configure_logging
-from bot.slack.ids import ActionId, CallbackId
 from conversations.casefile import cases, casework
 from conversations.context import Context
 from conversations.dialogue import reports

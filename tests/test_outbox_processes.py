@@ -15,7 +15,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from bot.slack.ids import CallbackId
+from bot.ids import CallbackId
 from bot.slack.server import PATH
 from conversations.storage.models import Case, OutboxMessage
 from tests.conftest import OAKFIELD, TEACHER, TEST_KEYRING, make_context

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.ids import ActionId, CallbackId
 from bot.slack.courier import delivery_client
-from bot.slack.ids import ActionId, CallbackId
 from conversations.delivery import outbox
 from conversations.storage.models import AuditEvent, Case, OutboxMessage
 from tests.conftest import OAKFIELD, TEACHER

@@ -15,8 +15,9 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.ids import CallbackId
 from bot.slack.app import PROCESS_BEFORE_RESPONSE
-from bot.slack.ids import COMMAND, CallbackId
+from bot.slack.ids import COMMAND
 from bot.slack.views.text import HELP
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import walk_to_review

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.slack.ids import CallbackId, step_callback
+from bot.ids import CallbackId, step_callback
 from conversations.dialogue import reports
 from conversations.storage.models import AuditEvent, Case
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER

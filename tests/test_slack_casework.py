@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
+from bot.ids import ActionId, CallbackId, decide_action
+from bot.slack.ids import BlockId
 from bot.slack.views.case import case_view, decision_view
 from bot.wording import ALREADY_ACKNOWLEDGED, CASE_REFUSED
 from conversations.casefile import casework

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from bot.slack.ids import CallbackId, step_callback
+from bot.ids import CallbackId, step_callback
 from bot.slack.listeners.flow import current_view
 from bot.slack.views.report import review_view
 from bot.slack.views.text import escape
 from conversations.casefile import casework
 from conversations.casefile.readable import answer_rows
 from conversations.dialogue import reports
+from conversations.dialogue.screens import ReviewScreen
 from tests.conftest import TEACHER
 from tests.slack.dialogue import walk_to_review
 
@@ -99,7 +100,7 @@ def _worst_review(guidance, draft_id):
     sections = answer_rows(guidance, answers, {})
     suggestion = guidance.classify(answers)
     assert len(suggestion.referral_points) == 7
-    return review_view(draft_id, suggestion, sections)
+    return review_view(ReviewScreen(draft_id, suggestion, sections))
 
 
 def test_escape_defuses_mentions_and_links():

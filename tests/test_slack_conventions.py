@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.ids import ActionId, CallbackId, step_callback
 from bot.slack.alerts import channel_problems
-from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.slack.ids import BlockId
 from bot.slack.views.text import DRAFT_KEPT
 from bot.wording import ALREADY_ACKNOWLEDGED
 from conversations.delivery import outbox

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.slack.ids import COMMAND, CallbackId
+from bot.ids import CallbackId
+from bot.slack.ids import COMMAND
 from bot.slack.views.gallery import DOCS, rendered
 from conversations.guidance.policy import load_guidance
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from bot.slack.ids import ActionId, CallbackId, decide_action
+from bot.ids import ActionId, CallbackId, decide_action
 from tests.answers import CASE_A, CASE_C
 from tests.conftest import TEACHER
 from tests.reminder_setup import london

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack.ids import CallbackId
+from bot.ids import CallbackId
 from conversations.academies import Academies
 from conversations.storage.models import Draft
 from tests.conftest import OAKFIELD

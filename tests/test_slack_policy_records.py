@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.slack.ids import ActionId, CallbackId, decide_action, step_callback
+from bot.ids import ActionId, CallbackId, decide_action, step_callback
 from bot.slack.views.report import contact_lines
 from bot.slack.views.text import FILE_REFUSED, FILE_REFUSED_DSL
 from bot.wording import IN_HOURS, OUT_OF_HOURS, REFER_NOW, STAFF_SAW_IMAGE

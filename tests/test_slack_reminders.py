@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.slack.ids import ActionId, BlockId, CallbackId, reminder_action
+from bot.ids import ActionId, CallbackId, reminder_action
+from bot.slack.ids import BlockId
 from bot.slack.reminder_posts import slack_deliverer
 from bot.slack.server import reminders_running
 from bot.wording import CASE_REFUSED

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot.slack.ids import ActionId, CallbackId, decide_action
+from bot.ids import ActionId, CallbackId, decide_action
 from bot.slack.views.case import decision_view
 from bot.wording import ALREADY_ACKNOWLEDGED
 from conversations.casefile import casework

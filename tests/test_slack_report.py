@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.ids import ActionId, CallbackId, step_callback
+from bot.slack.ids import BlockId
 from conversations.storage.models import Case
 from tests.conftest import OAKFIELD, TEACHER
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, SENTINEL_PLATFORM, walk_to_review

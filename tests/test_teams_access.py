@@ -12,8 +12,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.ids import ActionId, CallbackId, decide_action, reminder_action
 from bot.slack.views.text import NO_OPEN_CASES
-from bot.teams.ids import ActionId, CallbackId, DataKey, decide_action, reminder_action
+from bot.teams.ids import DataKey
 from bot.wording import CASE_REFUSED
 from conversations.casefile.decisions import load_decisions
 from conversations.scheduling.reminder_messages import ButtonAction

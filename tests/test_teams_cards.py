@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft6Validator
 
+from bot.ids import ActionId, CallbackId, reminder_action
 from bot.samples import SAMPLE_ALERT, SAMPLE_CHECK, SAMPLE_DEFAULTS, SAMPLE_DRAFT, SAMPLE_TIME, sample_detail
 from bot.teams.cards import limits
 from bot.teams.cards.alerts import alert_message, principal_message, teacher_receipt
@@ -35,9 +36,10 @@ from bot.teams.cards.reminders import (
 )
 from bot.teams.cards.report import opening_view, resume_view, sent_view, step_view, view_for
 from bot.teams.cards.text import escape
-from bot.teams.ids import ActionId, CallbackId, reminder_action, time_input
+from bot.teams.ids import time_input
 from conversations.casefile.casework import DecisionForm, ReportLine
 from conversations.casefile.decisions import load_decisions
+from conversations.dialogue.screens import step_screen
 from conversations.guidance.policy import Field, load_guidance
 from conversations.guidance.questions import validate
 from conversations.guidance.referral_points import IMMEDIATE
@@ -83,9 +85,9 @@ def report_surfaces() -> dict[str, Any]:
     surfaces["sent-out-of-hours"] = sent_view("YPSI-2026-0042", guidance.contacts_for("emergency"))
     surfaces["discarded"] = view_for(guidance, replace(SAMPLE_DRAFT, state=dialogue.CANCELLED))
     surfaces["resume"] = resume_view(SAMPLE_DRAFT.id, NAME)
-    young = guidance.steps[dialogue.YOUNG_PEOPLE]
-    errors = {f.key: f"{NAME} is not an answer" for f in young.fields}
-    surfaces["step-with-errors"] = step_view(young, SAMPLE_DRAFT.id, {}, {}, errors=errors)
+    young = step_screen(guidance, dialogue.YOUNG_PEOPLE, SAMPLE_DRAFT.id)
+    errors = {f.key: f"{NAME} is not an answer" for f in young.step.fields}
+    surfaces["step-with-errors"] = step_view(young, errors=errors)
     return surfaces
 
 
@@ -218,7 +220,7 @@ def _of_type(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 def test_a_step_card_asks_each_question_and_says_which_step_and_draft_it_answers():
     guidance = load_guidance()
-    dialog = step_view(guidance.steps[dialogue.YOUNG_PEOPLE], "d1", {"count": 2}, {})
+    dialog = step_view(step_screen(guidance, dialogue.YOUNG_PEOPLE, "d1", {"count": 2}))
     inputs = [n for n in _walk(dialog.card) if str(n.get("type", "")).startswith("Input.")]
     assert [i["id"] for i in inputs] == [f.key for f in guidance.steps[dialogue.YOUNG_PEOPLE].fields]
     required = [i for i in inputs if i.get("isRequired")]
@@ -245,7 +247,7 @@ def test_the_services_validation_errors_show_in_red_under_their_question():
     with pytest.raises(Exception) as raised:
         validate(step, {"count": "lots"}, {})
     errors = raised.value.errors
-    body = step_view(step, "d1", {}, {}, errors=errors).card["body"]
+    body = step_view(step_screen(guidance, dialogue.YOUNG_PEOPLE, "d1"), errors=errors).card["body"]
     ids = [b.get("id") for b in body]
     for key, message in errors.items():
         shown = body[ids.index(f"{key}:error")]

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.teams.ids import ActionId, CallbackId, DataKey, decide_action, step_of, time_input
+from bot.ids import ActionId, CallbackId, decide_action, step_of
+from bot.teams.ids import DataKey, time_input
 from bot.teams.listeners.casework import CASE_USAGE
 from bot.wording import ALREADY_ACKNOWLEDGED, CASE_REFUSED
 from conversations.casefile.decisions import load_decisions

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.teams.ids import ActionId, CallbackId, DataKey, reminder_action
+from bot.ids import ActionId, CallbackId, reminder_action
+from bot.teams.ids import DataKey
 from bot.wording import CASE_REFUSED
 from conversations.casefile import cases, casework
 from conversations.dialogue import reports

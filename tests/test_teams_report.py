@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.ids import ActionId, CallbackId, step_callback
 from bot.teams.cards.alerts import PICK_UP
-from bot.teams.ids import ActionId, CallbackId, DataKey, step_callback
+from bot.teams.ids import DataKey
 from conversations.storage.models import Case, Draft, OutboxMessage
 from tests.slack.dialogue import ANSWERS, SENTINEL_NAME, SENTINEL_PLATFORM
 from tests.teams.fixtures import DSL, DSL_CHANNEL, LARCHWOOD, PRINCIPAL, ROAMING, TEACHER

@@ -1,5 +1,5 @@
-"""Slack's own ids (block ids, the slash command, the alert's metadata type), and the shared
-callback and action ids (`bot.ids`) the Block Kit builders, the listeners and the tests use.
+"""Slack's own ids: block ids, the slash command, the alert's metadata type. The callback and
+action ids every front end shares are in `bot.ids`.
 
 Input blocks use the field key from `guidance.toml` as block id and action id, so validation
 errors map onto them directly. What a Teams dialog keeps in its buttons' data, a Slack modal keeps
@@ -10,38 +10,6 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-
-from bot.ids import (
-    REMINDER_ACTIONS,
-    REMINDER_PREFIX,
-    STEP_SEPARATOR,
-    ActionId,
-    CallbackId,
-    decide_action,
-    decision_of,
-    reminder_action,
-    reminder_action_of,
-    step_callback,
-    step_of,
-)
-
-__all__ = [
-    "ALERT_EVENT_TYPE",
-    "COMMAND",
-    "REMINDER_ACTIONS",
-    "REMINDER_PREFIX",
-    "SLACK_USER",
-    "STEP_SEPARATOR",
-    "ActionId",
-    "BlockId",
-    "CallbackId",
-    "decide_action",
-    "decision_of",
-    "reminder_action",
-    "reminder_action_of",
-    "step_callback",
-    "step_of",
-]
 
 
 class BlockId(StrEnum):

@@ -1,6 +1,6 @@
 """Posting reminder messages to Slack: the `deliver` port of the reminder runner, for Slack.
 
-Button action ids are `bot.slack.ids.reminder_action(action, value)` (unique within a message, as
+Button action ids are `bot.ids.reminder_action(action, value)` (unique within a message, as
 Slack requires); one listener pattern serves every button. A button that shows a pseudonym
 ("Deletion confirmed for …") goes only to direct messages: the channel copy leaves it out.
 A failed post raises: the runner leaves the reminder claimed and retries after the lease.
@@ -13,10 +13,11 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.ids import REMINDER_PREFIX, reminder_action
 from bot.slack.alerts import channel_problem, direct_message
-from bot.slack.ids import REMINDER_PREFIX, reminder_action
-from bot.slack.views.limits import MESSAGE_BLOCKS, chunks, pack
+from bot.slack.views.limits import ACTIONS_ELEMENTS, MESSAGE_BLOCKS, SECTION_TEXT
 from bot.slack.views.report import button
+from bot.text_limits import chunks, pack
 from bot.wording import PRIVATE_ONLY
 from conversations.scheduling.reminder_messages import ReminderMessage
 
@@ -31,10 +32,10 @@ def blocks(message: ReminderMessage, *, channel: bool = False) -> dict[str, Any]
     """The message as Block Kit (texts are the data file's, never free text); `channel`: no pseudonyms."""
     urgent = ":rotating_light: " if message.urgent else ""
     buttons = [b for b in message.buttons if not (channel and b.action in PRIVATE_ONLY)]
-    runs = list(chunks(buttons))  # 25 buttons to an actions block
+    runs = list(chunks(buttons, ACTIONS_ELEMENTS))
     # The digest's lines fill sections (3,000 characters each) in the blocks the buttons leave.
     body = [f"{urgent}*{message.title}*", message.text, *message.lines]
-    texts = pack(body, max_blocks=MESSAGE_BLOCKS - len(runs))
+    texts = pack(body, SECTION_TEXT, max_blocks=MESSAGE_BLOCKS - len(runs))
     result: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": t}} for t in texts]
     for number, run in enumerate(runs):
         suffix = f":{number}" if number else ""

@@ -1,4 +1,4 @@
-"""Ids shared by the Adaptive Card builders, the Teams listeners and the tests.
+"""Teams' own ids: the keys of a button's data and the inputs' ids.
 
 The callback and action ids are the shared ones (`bot.ids`), so one vocabulary names every screen
 and button on both platforms. What Slack keeps in a view's `callback_id` and `private_metadata`, a Teams
@@ -17,32 +17,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.ids import (
-    REMINDER_PREFIX,
-    STEP_SEPARATOR,
-    ActionId,
-    CallbackId,
-    decide_action,
-    decision_of,
-    reminder_action,
-    reminder_action_of,
-    step_callback,
-    step_of,
-)
-
-__all__ = [
-    "REMINDER_PREFIX",
-    "ActionId",
-    "CallbackId",
-    "DataKey",
-    "decide_action",
-    "decision_of",
-    "reminder_action",
-    "reminder_action_of",
-    "step_callback",
-    "step_of",
-    "time_input",
-]
+from bot.ids import STEP_SEPARATOR
 
 
 class DataKey(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.slack.ids import CallbackId, step_callback
+from bot.ids import CallbackId, step_callback
 from tests.conftest import TEACHER
 
 SENTINEL_NAME = "Zebulon Quartermaine"

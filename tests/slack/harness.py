@@ -24,10 +24,11 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
+from bot.ids import CallbackId
 from bot.slack.app import create_app
 from bot.slack.courier import Courier, delivery_client
 from bot.slack.http_server import PATH, Limits, http_server
-from bot.slack.ids import COMMAND, CallbackId
+from bot.slack.ids import COMMAND
 from conversations.context import Context
 from tests.slack.fake_api import TEAM, FakeSlackApi
 

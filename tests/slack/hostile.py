@@ -1,6 +1,6 @@
 """Hostile Slack input: the entry points to attack, Hypothesis strategies, and the one judge.
 
-Entry points are enumerated, never listed by hand: the callback and action ids in `bot.slack.ids`,
+Entry points are enumerated, never listed by hand: the callback and action ids in `bot.ids`,
 one step callback per dialogue step, every decision key of `decisions.toml` (appended to any
 callback id the report dialogue does not use), the reminder buttons' action ids, and every
 constraint a listener is actually registered with in the bolt app (regexes are sampled with
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from slack_bolt import App
 from sqlalchemy import select
 
-from bot.slack.ids import STEP_SEPARATOR, ActionId, CallbackId, step_callback
+from bot.ids import STEP_SEPARATOR, ActionId, CallbackId, step_callback
 from bot.slack.reminder_posts import ACTION_PREFIX
 from conversations.casefile.decisions import load_decisions
 from conversations.context import Context

@@ -16,7 +16,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.slack.ids import CallbackId
+from bot.ids import CallbackId
 from conversations.academies import Academies
 from tests.conftest import OAKFIELD, RIVERSIDE, TEACHER, FakeClock, make_context
 from tests.slack.dialogue import ANSWERS, STEPS

@@ -16,8 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack.courier import Courier
-from bot.slack.ids import (
+from bot.ids import (
     REMINDER_ACTIONS,
     STEP_SEPARATOR,
     ActionId,
@@ -26,6 +25,7 @@ from bot.slack.ids import (
     reminder_action_of,
     step_of,
 )
+from bot.slack.courier import Courier
 from bot.slack.listeners import cases as case_screens
 from bot.slack.listeners import reminders as reminder_screens
 from bot.slack.listeners.flow import current_view, first_view

@@ -9,8 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.ids import CallbackId
 from bot.slack.courier import Courier
-from bot.slack.ids import COMMAND, CallbackId
+from bot.slack.ids import COMMAND
 from bot.slack.listeners import cases as case_screens
 from bot.slack.listeners.flow import first_view
 from bot.slack.views.case import cases_message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.ids import step_of
+from bot.ids import step_of
 from bot.slack.views.report import View, notice_view, opening_view, resume_view, view_for
 from bot.wording import NOT_SET_UP
 from conversations.context import Context

@@ -18,8 +18,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.ids import ActionId
 from bot.slack.courier import Courier
-from bot.slack.ids import SLACK_USER, ActionId, BlockId
+from bot.slack.ids import SLACK_USER, BlockId
 from bot.slack.listeners import cases as case_screens
 from bot.slack.listeners.flow import first_view, submitted_values
 from bot.slack.listeners.replay_keys import interaction_key

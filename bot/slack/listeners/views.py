@@ -15,9 +15,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.ids import STEP_SEPARATOR, CallbackId, step_of
 from bot.slack.alerts import direct_message
 from bot.slack.courier import Courier
-from bot.slack.ids import STEP_SEPARATOR, CallbackId, step_of
 from bot.slack.listeners import cases as case_screens
 from bot.slack.listeners import reminders as reminder_screens
 from bot.slack.listeners.flow import current_view, draft_for, submitted_values

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.slack.ids import ALERT_EVENT_TYPE, ActionId, BlockId
+from bot.ids import ActionId
+from bot.slack.ids import ALERT_EVENT_TYPE, BlockId
 from bot.slack.views.report import Block, button, contact_lines, header, mrkdwn, out_of_hours_blocks
 from bot.slack.views.text import escape
 from bot.wording import ALERTED, IN_HOURS, PRINCIPAL_NOTE, alert_text

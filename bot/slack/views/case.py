@@ -13,11 +13,12 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from bot.ids import USER_ID
-from bot.slack.ids import ActionId, BlockId, CallbackId, decide_action
-from bot.slack.views.limits import SECTION_TEXT, chunks, pack
+from bot.ids import USER_ID, ActionId, CallbackId, decide_action
+from bot.slack.ids import BlockId
+from bot.slack.views.limits import ACTIONS_ELEMENTS, SECTION_TEXT
 from bot.slack.views.report import Block, View, button, contact_lines, header, input_block, mrkdwn, plain
 from bot.slack.views.text import escape
+from bot.text_limits import chunks, pack
 from bot.wording import STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN
 from conversations.casefile.casework import (
     Blocked,
@@ -188,7 +189,7 @@ def _decision_buttons(detail: CaseDetail) -> list[Block]:
             button(d.title[:75], decide_action(d.key), detail.reference, style=_style(d.key))
             for d in detail.available
         ]
-        for number, run in enumerate(chunks(buttons)):
+        for number, run in enumerate(chunks(buttons, ACTIONS_ELEMENTS)):
             blocks.append({"type": "actions", "block_id": f"{BlockId.DECISIONS}:{number}", "elements": run})
     blocks += [_blocked(detail.reference, b) for b in detail.blocked]
     return blocks

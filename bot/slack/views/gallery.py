@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.ids import reminder_action
 from bot.samples import (
     SAMPLE_ALERT,
     SAMPLE_CHECK,
@@ -20,7 +21,6 @@ from bot.samples import (
     sample_detail,
     sample_overview,
 )
-from bot.slack.ids import reminder_action
 from bot.slack.reminder_posts import blocks as reminder_blocks
 from bot.slack.views.alerts import alert_message, principal_message, teacher_receipt
 from bot.slack.views.case import case_view, cases_message, decision_view, not_yet_view

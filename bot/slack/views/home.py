@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.ids import ActionId, CallbackId
+from bot.slack.ids import BlockId
 from bot.slack.views.case import case_lines
-from bot.slack.views.limits import pack
+from bot.slack.views.limits import SECTION_TEXT
 from bot.slack.views.report import Block, View, button, mrkdwn, plain
 from bot.slack.views.text import NO_OPEN_CASES, NO_REPORTS, escape
+from bot.text_limits import pack
 from bot.wording import INTRO
 from conversations.casefile.casework import OverviewLine, ReportLine
 from conversations.casefile.readable import when
@@ -34,7 +36,7 @@ def home_view(overview: Sequence[OverviewLine] | None, reports: Sequence[ReportL
     blocks.append({"type": "header", "text": plain("Your reports")})
     if reports:
         lines = [f"• *{escape(r.reference)}* ({when(r.reported_at)}): {escape(r.status)}" for r in reports]
-        blocks += [_text(text) for text in pack(lines, max_blocks=1)]
+        blocks += [_text(text) for text in pack(lines, SECTION_TEXT, max_blocks=1)]
     else:
         blocks.append(_text(NO_REPORTS))
     return {"type": "home", "callback_id": CallbackId.HOME, "blocks": blocks}

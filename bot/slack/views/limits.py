@@ -1,4 +1,4 @@
-"""Slack's documented Block Kit limits, helpers that keep builders within them, and a checker.
+"""Slack's documented Block Kit limits and a checker (`bot.text_limits` keeps text within them).
 
 The numbers are Slack's (Block Kit reference: blocks, block elements, composition objects,
 views; chat.postMessage). slack_sdk's models enforce some of them; `problems` checks them all,
@@ -8,7 +8,7 @@ duplicate ids). It walks any Block Kit JSON, so a new view is covered without a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 MESSAGE_BLOCKS = 50
@@ -70,49 +70,6 @@ COUNT_LIMITS: dict[tuple[str, str], int] = {
     ("radio_buttons", "options"): CHOICE_OPTIONS,
     ("checkboxes", "options"): CHOICE_OPTIONS,
 }
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, ending in an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def pack(lines: Sequence[str], limit: int = SECTION_TEXT, *, max_blocks: int) -> list[str]:
-    """Lines joined into at most `max_blocks` texts of at most `limit` characters each.
-
-    A line too long alone is clipped. Lines that do not fit are counted in a last line
-    "…and N more" (the reader is told something is left out, never shown a broken block).
-    """
-    texts: list[str] = []
-    current = ""
-    for index, line in enumerate(lines):
-        line = clip(line, limit)
-        if current and len(current) + 1 + len(line) > limit:
-            texts.append(current)
-            current = ""
-        if len(texts) == max_blocks:
-            return _with_more(texts, len(lines) - index, limit)
-        current = f"{current}\n{line}" if current else line
-    if current:
-        texts.append(current)
-    return texts
-
-
-def _with_more(texts: list[str], left: int, limit: int) -> list[str]:
-    more = f"…and {left} more"
-    last = texts[-1]
-    while len(last) + 1 + len(more) > limit and "\n" in last:
-        last, _, dropped = last.rpartition("\n")
-        left += 1
-        more = f"…and {left} more"
-    texts[-1] = f"{last}\n{more}"
-    return texts
-
-
-def chunks(items: Sequence[Any], size: int = ACTIONS_ELEMENTS) -> Iterator[Sequence[Any]]:
-    """`items` in runs of at most `size` (e.g. buttons for one actions block each)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def problems(surface: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.slack.ids import CallbackId
+from bot.ids import CallbackId
 from bot.slack.views.case import person
 from bot.slack.views.report import Block, View, mrkdwn, plain
 from bot.slack.views.text import escape

@@ -2,8 +2,9 @@
 
 choice → radio buttons (a select when there are more than 10 options), multi → checkboxes
 (a multi-select above 10), int / ages / text / names → a plain text input, and for the DSL's
-decisions date → datepicker, datetime → datetimepicker, user → users_select. Every view is a pure
-function of the draft, the step and the guidance data passed in. Nothing here accepts a file.
+decisions date → datepicker, datetime → datetimepicker, user → users_select. Which screen a draft
+shows is chosen by `conversations.dialogue.screens`; this module draws it, every view a pure
+function of that screen. Nothing here accepts a file.
 """
 
 from __future__ import annotations
@@ -12,22 +13,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.slack.ids import ActionId, BlockId, CallbackId, step_callback
+from bot.ids import ActionId, CallbackId, step_callback
+from bot.slack.ids import BlockId
 from bot.slack.views.limits import (
     ACCESSIBILITY_LABEL,
     BUTTON_TEXT,
     HEADER_TEXT,
     OPTION_TEXT,
     SELECT_OPTIONS,
-    clip,
 )
 from bot.slack.views.text import escape
-from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT, STEP_CONTACTS
-from conversations.casefile.readable import Row, answer_rows
+from bot.text_limits import clip
+from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT
+from conversations.casefile.readable import Row
 from conversations.dialogue.reports import DraftView
-from conversations.guidance.policy import Contact, Field, Guidance, Rule, Step, Suggestion
+from conversations.dialogue.screens import (
+    DiscardedScreen,
+    ReviewScreen,
+    SentScreen,
+    StepScreen,
+    opening_screen,
+    screen_for,
+)
+from conversations.guidance.policy import Contact, Field, Guidance, Rule
 from conversations.scheduling.calendar import LONDON
-from state_machines import report as dialogue
 
 Block = dict[str, Any]
 View = dict[str, Any]
@@ -51,28 +60,20 @@ DISCARD_CONFIRM: dict[str, Any] = {
 
 def view_for(guidance: Guidance, draft: DraftView) -> View:
     """The view for where a draft is now: a step, the review, or the end."""
-    if draft.state == dialogue.SUBMITTED and draft.reference:
-        return sent_view(draft.reference)
-    if draft.finished:
-        return notice_view(DISCARDED)
-    if draft.state == dialogue.REVIEW:
-        sections = answer_rows(guidance, draft.answers, draft.choices)
-        return review_view(draft.id, guidance.classify(draft.answers), sections)
-    step = guidance.steps[draft.state]
-    audience = STEP_CONTACTS.get(step.key)
-    return step_view(
-        step,
-        draft.id,
-        draft.answers.get(step.key, {}),
-        draft.choices,
-        guidance.contacts_for(audience) if audience else (),
-        first=step.key == dialogue.SAFETY,
-    )
+    match screen_for(guidance, draft):
+        case StepScreen() as screen:
+            return step_view(screen)
+        case ReviewScreen() as screen:
+            return review_view(screen)
+        case SentScreen(reference=reference):
+            return sent_view(reference)
+        case DiscardedScreen():
+            return notice_view(DISCARDED)
 
 
 def opening_view(guidance: Guidance) -> View:
     """The first step before any draft exists (empty private_metadata): answering it creates one."""
-    return step_view(guidance.steps[dialogue.SAFETY], "", {}, {}, first=True)
+    return step_view(opening_screen(guidance))
 
 
 def header(text: str) -> Block:
@@ -118,30 +119,25 @@ def modal(
     return view
 
 
-def step_view(
-    step: Step,
-    draft_id: str,
-    answers: dict[str, Any],
-    choices: dict[str, dict[str, str]],
-    contacts: Sequence[Contact] = (),
-    *,
-    first: bool = False,
-) -> View:
+def step_view(screen: StepScreen) -> View:
     """The modal for one step: intro, one input block per field (prefilled), contacts, Back."""
+    step, draft_id = screen.step, screen.draft_id
     blocks: list[Block] = [header(step.title)]
     if step.intro:
         blocks.append({"type": "section", "text": mrkdwn(step.intro)})
     for field in step.fields:
-        blocks.append(input_block(field, choices.get(field.key) or field.options, answers.get(field.key)))
-    if contacts:
-        blocks.append({"type": "section", "text": mrkdwn(contact_lines("Call now if needed", contacts))})
-    if not first:
+        options = screen.choices.get(field.key) or field.options
+        blocks.append(input_block(field, options, screen.answers.get(field.key)))
+    if screen.contacts:
+        lines = contact_lines("Call now if needed", screen.contacts)
+        blocks.append({"type": "section", "text": mrkdwn(lines)})
+    if not screen.first:
         blocks.append(_navigation())
     # Closing is worth a "your report is saved" message only once there is a draft to keep.
     return modal(step_callback(step.key), draft_id, blocks, submit="Next", keeps_draft=bool(draft_id))
 
 
-def review_view(draft_id: str, suggestion: Suggestion, sections: Sequence[tuple[str, Sequence[Row]]]) -> View:
+def review_view(screen: ReviewScreen) -> View:
     """The reporter's review: their answers (Back changes them) and the points the policy raises.
 
     The typology (experimental / aggravated) is the DSL's assessment: it is on the DSL's card and
@@ -152,8 +148,9 @@ def review_view(draft_id: str, suggestion: Suggestion, sections: Sequence[tuple[
         {"type": "header", "text": plain("Check and send to the DSL")},
         {"type": "section", "text": mrkdwn("*Your answers.* To change any of them, press *Back*.")},
     ]
-    for title, rows in sections:
+    for title, rows in screen.sections:
         blocks += _sections([f"*{escape(title)}*", *(_answer_line(r) for r in rows)])
+    suggestion = screen.suggestion
     if suggestion.referral_points:
         blocks.append(
             {
@@ -179,7 +176,7 @@ def review_view(draft_id: str, suggestion: Suggestion, sections: Sequence[tuple[
         }
     )
     blocks.append(_navigation())
-    return modal(CallbackId.REVIEW, draft_id, blocks, submit="Send to the DSL", keeps_draft=True)
+    return modal(CallbackId.REVIEW, screen.draft_id, blocks, submit="Send to the DSL", keeps_draft=True)
 
 
 def _points(triggers: Sequence[Rule]) -> list[Block]:

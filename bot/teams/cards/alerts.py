@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.ids import ActionId
 from bot.teams.cards.elements import Card, Element, card, facts, heading, opener, rich, submit, text
 from bot.teams.cards.report import contact_lines, out_of_hours
 from bot.teams.cards.text import STATUS_HINT, escape
-from bot.teams.ids import ActionId, DataKey
+from bot.teams.ids import DataKey
 from bot.wording import ALERTED, IN_HOURS, PRINCIPAL_NOTE, alert_text
 from conversations.dialogue.routing import ACKNOWLEDGE, ACTION_LABELS, OPEN_CASE, Alert
 from conversations.guidance.policy import Contact

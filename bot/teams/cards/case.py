@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.ids import USER_ID
+from bot.ids import USER_ID, ActionId, CallbackId, decide_action
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import (
     Card,
@@ -34,7 +34,7 @@ from bot.teams.cards.elements import (
 from bot.teams.cards.limits import CARD_BYTES, CHOICES, fit, size
 from bot.teams.cards.report import CHECK_ANSWERS, contact_lines, inputs, quote
 from bot.teams.cards.text import EXPORT_HINT, MORE_CASES, escape
-from bot.teams.ids import ActionId, CallbackId, DataKey, decide_action
+from bot.teams.ids import DataKey
 from bot.wording import STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN
 from conversations.casefile.casework import (
     Blocked,

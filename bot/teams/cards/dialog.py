@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.teams.cards.limits import DIALOG_TITLE, clip
+from bot.teams.cards.limits import DIALOG_TITLE
+from bot.text_limits import clip
 
 
 @dataclass(frozen=True)

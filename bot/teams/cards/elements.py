@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.teams.cards.limits import ACTION_TITLE, ACTIONS_PER_ROW, chunks, clip
+from bot.teams.cards.limits import ACTION_TITLE, ACTIONS_PER_ROW
 from bot.teams.cards.text import escape, markdown
+from bot.text_limits import chunks, clip
 
 Element = dict[str, Any]
 Card = dict[str, Any]

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot.ids import reminder_action
 from bot.samples import (
     SAMPLE_ALERT,
     SAMPLE_CHECK,
@@ -28,7 +29,6 @@ from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.home import home_view
 from bot.teams.cards.reminders import answered, extend_view, recorded_line, reminder_card
 from bot.teams.cards.report import resume_view, view_for
-from bot.teams.ids import reminder_action
 from conversations.casefile.casework import DecisionForm, ReportLine
 from conversations.casefile.decisions import load_decisions
 from conversations.guidance.policy import Guidance, load_guidance

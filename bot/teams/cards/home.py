@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.ids import ActionId, CallbackId
 from bot.teams.cards.case import case_lines, fit_list
 from bot.teams.cards.elements import Card, Element, Run, card, heading, opener, rich, text
 from bot.teams.cards.text import NO_OPEN_CASES, NO_REPORTS
-from bot.teams.ids import ActionId, CallbackId, DataKey
+from bot.teams.ids import DataKey
 from bot.wording import INTRO
 from conversations.casefile.casework import OverviewLine, ReportLine
 from conversations.casefile.readable import when

@@ -1,4 +1,4 @@
-"""Teams' limits for Adaptive Cards, helpers that keep builders within them, and a checker.
+"""Teams' limits for Adaptive Cards, helpers that keep cards within their size, and a checker.
 
 Teams refuses a message (or dialog response) larger than about 28 KB, the card and the activity
 around it together; the card is kept to `CARD_BYTES`, leaving room for the envelope. Teams shows
@@ -11,7 +11,7 @@ media; every TextBlock wraps; every button's data says which action it is.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 MESSAGE_BYTES = 28 * 1024  # Teams' limit for one message, card and activity together
@@ -26,20 +26,9 @@ FORBIDDEN_TYPES = frozenset({"Input.File", "Image", "ImageSet", "Media", "Action
 SUBMITS = frozenset({"Action.Submit", "Action.Execute"})
 
 
-def clip(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, ending in an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def size(card: dict[str, Any]) -> int:
     """The card's size in bytes as sent (compact UTF-8 JSON)."""
     return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-
-
-def chunks(items: Sequence[Any], count: int = ACTIONS_PER_ROW) -> Iterator[Sequence[Any]]:
-    """`items` in runs of at most `count` (e.g. buttons for one ActionSet each)."""
-    for start in range(0, len(items), count):
-        yield items[start : start + count]
 
 
 def fit(body: list[dict[str, Any]], budget: int, cut: dict[str, Any]) -> list[dict[str, Any]]:

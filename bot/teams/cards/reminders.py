@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from bot.ids import ActionId, CallbackId, reminder_action
 from bot.teams.cards.case import person
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import Card, Element, Run, action_sets, card, error, opener, rich, submit, text
 from bot.teams.cards.limits import CARD_BYTES, fit, size
 from bot.teams.cards.text import escape
-from bot.teams.ids import ActionId, CallbackId, DataKey, reminder_action
+from bot.teams.ids import DataKey
 from bot.wording import DEADLINE, PRIVATE_ONLY, REASON, REASON_LIMIT, SENSITIVE_HINT
 from conversations.scheduling.calendar import LONDON
 from conversations.scheduling.reminder_messages import Button, ButtonAction, ReminderMessage

@@ -6,8 +6,8 @@ multi → checkboxes (a multi-select dropdown above 10), int / ages / text / nam
 and for the DSL's decisions date → a date input, datetime → a date and a time input, user → a
 dropdown of the people the service offers. Required inputs are checked by Teams before sending
 (`isRequired`, `errorMessage`); the services' own checks come back as `errors`, shown in red
-under each input. Every card is a pure function of the draft, the step and the guidance data
-passed in. Nothing here accepts a file.
+under each input. Which screen a draft shows is chosen by `conversations.dialogue.screens`; this
+module draws it, every card a pure function of that screen. Nothing here accepts a file.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.ids import ActionId, CallbackId, step_callback
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import (
     Element,
@@ -29,12 +30,19 @@ from bot.teams.cards.elements import (
 )
 from bot.teams.cards.limits import CARD_BYTES, CHOICES, EXPANDED_CHOICES, fit, size
 from bot.teams.cards.text import DISCARDED, escape
-from bot.teams.ids import ActionId, CallbackId, DataKey, step_callback, time_input
-from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT, STEP_CONTACTS
-from conversations.casefile.readable import Row, answer_rows
+from bot.teams.ids import DataKey, time_input
+from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT
+from conversations.casefile.readable import Row
 from conversations.dialogue.reports import DraftView
-from conversations.guidance.policy import Contact, Field, Guidance, Rule, Step, Suggestion
-from state_machines import report as dialogue
+from conversations.dialogue.screens import (
+    DiscardedScreen,
+    ReviewScreen,
+    SentScreen,
+    StepScreen,
+    opening_screen,
+    screen_for,
+)
+from conversations.guidance.policy import Contact, Field, Guidance, Rule
 
 TITLE = "Report a YPSI concern"
 CHECK_ANSWERS = "Some answers need checking: see the messages under each question."
@@ -43,44 +51,28 @@ CUT = "Your answers are too long to show in full here: Back shows each step as y
 
 def view_for(guidance: Guidance, draft: DraftView) -> Dialog:
     """The dialog for where a draft is now: a step, the review, or the end."""
-    if draft.state == dialogue.SUBMITTED and draft.reference:
-        return sent_view(draft.reference)
-    if draft.finished:
-        return notice_view(DISCARDED)
-    if draft.state == dialogue.REVIEW:
-        sections = answer_rows(guidance, draft.answers, draft.choices)
-        return review_view(draft.id, guidance.classify(draft.answers), sections)
-    step = guidance.steps[draft.state]
-    audience = STEP_CONTACTS.get(step.key)
-    return step_view(
-        step,
-        draft.id,
-        draft.answers.get(step.key, {}),
-        draft.choices,
-        guidance.contacts_for(audience) if audience else (),
-        first=step.key == dialogue.SAFETY,
-    )
+    match screen_for(guidance, draft):
+        case StepScreen() as screen:
+            return step_view(screen)
+        case ReviewScreen() as screen:
+            return review_view(screen)
+        case SentScreen(reference=reference):
+            return sent_view(reference)
+        case DiscardedScreen():
+            return notice_view(DISCARDED)
 
 
 def opening_view(guidance: Guidance) -> Dialog:
     """The first step before any draft exists (no draft id): answering it creates one."""
-    return step_view(guidance.steps[dialogue.SAFETY], "", {}, {}, first=True)
+    return step_view(opening_screen(guidance))
 
 
-def step_view(
-    step: Step,
-    draft_id: str,
-    answers: dict[str, Any],
-    choices: dict[str, dict[str, str]],
-    contacts: Sequence[Contact] = (),
-    *,
-    first: bool = False,
-    errors: Mapping[str, str] | None = None,
-) -> Dialog:
+def step_view(screen: StepScreen, *, errors: Mapping[str, str] | None = None) -> Dialog:
     """The card for one step: intro, the inputs (prefilled), contacts, Next and Back.
 
     `errors` (field key → message) are the services' validation messages for the last answer.
     """
+    step = screen.step
     errors = errors or {}
     body: list[Element] = [heading(step.title)]
     if errors:
@@ -88,21 +80,18 @@ def step_view(
     if step.intro:
         body.append(text(step.intro))
     for field in step.fields:
-        body += inputs(
-            field, choices.get(field.key) or field.options, answers.get(field.key), errors.get(field.key)
-        )
-    if contacts:
-        body.append(text(contact_lines("Call now if needed", contacts)))
-    data = {DataKey.CALLBACK: step_callback(step.key), DataKey.DRAFT: draft_id}
+        options = screen.choices.get(field.key) or field.options
+        body += inputs(field, options, screen.answers.get(field.key), errors.get(field.key))
+    if screen.contacts:
+        body.append(text(contact_lines("Call now if needed", screen.contacts)))
+    data = {DataKey.CALLBACK: step_callback(step.key), DataKey.DRAFT: screen.draft_id}
     actions = [submit("Next", {**data, DataKey.ACTION: ActionId.SUBMIT}, style="positive")]
-    if not first:
+    if not screen.first:
         actions.append(submit("Back", {**data, DataKey.ACTION: ActionId.BACK}, validate=False))
     return Dialog(TITLE, card(body, actions, fallback=step.title))
 
 
-def review_view(
-    draft_id: str, suggestion: Suggestion, sections: Sequence[tuple[str, Sequence[Row]]]
-) -> Dialog:
+def review_view(screen: ReviewScreen) -> Dialog:
     """The reporter's review: their answers (Back changes them) and the points the policy raises.
 
     The typology (experimental / aggravated) is the DSL's assessment: it is on the DSL's card and
@@ -114,9 +103,10 @@ def review_view(
         text("*Your answers.* To change any of them, press *Back*."),
     ]
     answers: list[Element] = []
-    for title, rows in sections:
+    for title, rows in screen.sections:
         answers.append(heading(escape(title), size="Medium"))
         answers += [_answer_line(row) for row in rows]
+    suggestion = screen.suggestion
     tail: list[Element] = []
     if suggestion.referral_points:
         tail.append(text(f"*Points of immediate referral in the policy* ({REFER_NOW}):"))
@@ -133,7 +123,7 @@ def review_view(
             subtle=True,
         )
     )
-    data = {DataKey.CALLBACK: CallbackId.REVIEW, DataKey.DRAFT: draft_id}
+    data = {DataKey.CALLBACK: CallbackId.REVIEW, DataKey.DRAFT: screen.draft_id}
     actions = [
         submit("Send to the DSL", {**data, DataKey.ACTION: ActionId.SUBMIT}, style="positive"),
         submit("Back", {**data, DataKey.ACTION: ActionId.BACK}, validate=False),

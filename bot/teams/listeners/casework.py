@@ -36,11 +36,12 @@ from microsoft_teams.api import (
 from microsoft_teams.apps import ActivityContext, App
 
 from bot import wording
+from bot.ids import STEP_SEPARATOR, ActionId, CallbackId, decision_of
 from bot.teams.cards.case import case_notice, case_view, decision_view, not_yet_view
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import Card, card, heading, opener
 from bot.teams.cards.inputs import submitted_values
-from bot.teams.ids import STEP_SEPARATOR, ActionId, CallbackId, DataKey, decision_of
+from bot.teams.ids import DataKey
 from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of
 from bot.teams.listeners.replies import card_message, dialog

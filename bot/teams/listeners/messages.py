@@ -17,9 +17,10 @@ from typing import Any
 from microsoft_teams.api import MessageActivity
 from microsoft_teams.apps import ActivityContext, App
 
+from bot.ids import REMINDER_PREFIX, ActionId
 from bot.teams.cards.case import cases_message
 from bot.teams.cards.text import NO_OPEN_CASES, NO_REPORTS, escape
-from bot.teams.ids import REMINDER_PREFIX, ActionId, DataKey
+from bot.teams.ids import DataKey
 from bot.teams.listeners import Outbox, casework, install, reminders
 from bot.teams.listeners.home import home_for
 from bot.teams.listeners.people import channel_of, is_personal, person_of, tenant_of

@@ -24,11 +24,12 @@ from typing import Any
 from microsoft_teams.api import ActivityBase, TaskFetchInvokeActivity, TaskSubmitInvokeActivity
 from microsoft_teams.apps import ActivityContext, App
 
+from bot.ids import REMINDER_PREFIX, ActionId, CallbackId, reminder_action_of
 from bot.teams.cards import reminders as screens
 from bot.teams.cards.case import case_notice
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.elements import Card
-from bot.teams.ids import REMINDER_PREFIX, ActionId, CallbackId, DataKey, reminder_action_of
+from bot.teams.ids import DataKey
 from bot.teams.listeners import Outbox
 from bot.teams.listeners.casework import (
     Data,

@@ -19,18 +19,11 @@ from typing import Any
 from microsoft_teams.api import ActivityBase, TaskFetchInvokeActivity, TaskSubmitInvokeActivity
 from microsoft_teams.apps import ActivityContext, App
 
+from bot.ids import ActionId, CallbackId, step_of
 from bot.teams.cards.dialog import Dialog
 from bot.teams.cards.inputs import submitted_values
-from bot.teams.cards.report import (
-    STEP_CONTACTS,
-    notice_view,
-    opening_view,
-    resume_view,
-    sent_view,
-    step_view,
-    view_for,
-)
-from bot.teams.ids import ActionId, CallbackId, DataKey, step_of
+from bot.teams.cards.report import notice_view, opening_view, resume_view, sent_view, step_view, view_for
+from bot.teams.ids import DataKey
 from bot.teams.listeners import Outbox
 from bot.teams.listeners.people import person_of, tenant_of
 from bot.teams.listeners.replies import dialog
@@ -38,6 +31,7 @@ from bot.teams.listeners.words import error_text
 from bot.wording import NOT_SET_UP
 from conversations.context import Context
 from conversations.dialogue import reports
+from conversations.dialogue.screens import step_screen
 from conversations.errors import ConversationError, InvalidAnswer, NotAllowedNow, NotFound, StaleStep
 from conversations.guidance.questions import Raw
 from state_machines import report as dialogue
@@ -189,16 +183,8 @@ def with_errors(
 ) -> Dialog:
     """The same step again, with what was typed and the services' message under each input."""
     draft = reports.get(ctx, draft_id, who)
-    audience = STEP_CONTACTS.get(step)
-    return step_view(
-        ctx.guidance.steps[step],
-        draft.id,
-        {key: value for key, value in values.items() if value not in (None, [])},
-        draft.choices,
-        ctx.guidance.contacts_for(audience) if audience else (),
-        first=step == dialogue.SAFETY,
-        errors=errors,
-    )
+    typed = {key: value for key, value in values.items() if value not in (None, [])}
+    return step_view(step_screen(ctx.guidance, step, draft.id, typed, draft.choices), errors=errors)
 
 
 def view_or_notice(ctx: Context, draft_id: str, who: str) -> Dialog:
