@@ -100,8 +100,9 @@ async def _static_reply(turn: ActivityContext[MessageActivity]) -> None:
 
 def bare(openid_url: str) -> int:
     settings = load_settings()
+    stop = server.stop_on_sigterm()
     with server.teams_running(bare_app(settings, openid_url), settings.teams_host, settings.teams_port):
-        server.wait_for_stop()
+        server.wait_for(stop)
     return 0
 
 

@@ -140,10 +140,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.slack_enabled:
         return serve_teams(settings)
-    from bot.slack.server import serve
+    from bot.slack.server import interrupt_on_sigterm, serve
 
-    with teams_serving(build_context(settings), settings):  # Teams in its thread while Slack runs
-        return serve(settings)
+    interrupt_on_sigterm()  # before Teams listens: a stop that comes at once is graceful too
+    try:
+        with teams_serving(build_context(settings), settings):  # Teams in its thread while Slack runs
+            return serve(settings)
+    except KeyboardInterrupt:
+        return 0
 
 
 def console(settings: Settings, args: argparse.Namespace) -> int:

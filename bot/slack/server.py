@@ -46,7 +46,7 @@ def serve(settings: Settings) -> int:
         raise ConfigError(f"SLACK_BOT_TOKEN: Slack did not accept it ({exc.__class__.__name__})") from None
     except OSError as exc:
         raise ConfigError(f"SLACK_API_URL: cannot reach Slack ({exc.__class__.__name__})") from None
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_sigterm()
     try:
         with reminders_running(ctx, app.client, courier=courier):
             _handle_requests(app, settings, traffic)
@@ -76,8 +76,13 @@ def _handle_requests(app: App, settings: Settings, traffic: Traffic) -> None:
         server.server_close()
 
 
+def interrupt_on_sigterm() -> None:
+    """From now on SIGTERM (a service manager stopping the bot) ends it as Ctrl-C does, so
+    cleanup runs."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM (a service manager stopping the bot) ends it as Ctrl-C does, so cleanup runs.
     raise KeyboardInterrupt
 
 

@@ -207,8 +207,10 @@ class TeamsServer:
 
 def serve(settings: Settings) -> int:
     """Teams alone: serve until Ctrl-C or SIGTERM."""
+    # Before the port listens: a service manager's stop that comes at once is graceful too.
+    stop = stop_on_sigterm()
     with teams_serving(build_context(settings), settings):
-        wait_for_stop()
+        wait_for(stop)
     return 0
 
 
@@ -252,10 +254,15 @@ def _through_the_outbox(message: ReminderMessage) -> None:
     raise RuntimeError("reminders go through the outbox")
 
 
-def wait_for_stop() -> None:
-    """Block until Ctrl-C or SIGTERM (a service manager stopping the bot)."""
+def stop_on_sigterm() -> threading.Event:
+    """An event set by SIGTERM (a service manager stopping the bot), from now on."""
     stop = threading.Event()
     signal.signal(signal.SIGTERM, _set(stop))
+    return stop
+
+
+def wait_for(stop: threading.Event) -> None:
+    """Block until `stop` is set or Ctrl-C."""
     try:
         while not stop.wait(0.5):
             pass
