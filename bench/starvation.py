@@ -54,7 +54,7 @@ def run() -> list[Row]:
     ]  # fmt: skip
 
 
-def _round(slack: SlackHarness, reporters: tuple[str, ...], helper: str) -> tuple[float, list[float]]:
+def _round(slack: SlackHarness, reporters: tuple[str, ...], asker: str) -> tuple[float, list[float]]:
     gate = threading.Barrier(len(reporters) + 1)
     with ThreadPoolExecutor(len(reporters)) as pool:
         futures = [
@@ -62,7 +62,7 @@ def _round(slack: SlackHarness, reporters: tuple[str, ...], helper: str) -> tupl
         ]
         gate.wait()
         time.sleep(HELP_AFTER)
-        help_ms = _timed(slack, _command(helper, "help", "help"), None)
+        help_ms = _timed(slack, _command(asker, "help", "help"), None)
         return help_ms, [f.result() for f in futures]
 
 

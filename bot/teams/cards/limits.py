@@ -1,4 +1,4 @@
-"""Teams' limits for Adaptive Cards, helpers that keep cards within their size, and a checker.
+"""Teams' limits for Adaptive Cards, functions that keep cards within their size, and a checker.
 
 Teams refuses a message (or dialog response) larger than about 28 KB, the card and the activity
 around it together; the card is kept to `CARD_BYTES`, leaving room for the envelope. Teams shows
