@@ -202,6 +202,8 @@ def _ypsi_env(url: str, api: TimedSlackApi, port: int, academies: Path) -> dict[
 
 @dataclass
 class Servers:
+    """The server processes of one run: their URLs and pids, the database, the bot's clock."""
+
     urls: dict[str, str]
     pids: dict[str, int]
     db_url: str

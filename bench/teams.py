@@ -37,13 +37,22 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.clock import SharedClock
 from bench.common import Row, Skip, Target, database, ms, percentile, wait_delivered
-from bench.served import APP_NAME, KEYS, _backends, _cpu_seconds, _free_port, _wait_listening
+from bench.served import (
+    APP_NAME,
+    KEYS,
+    START,
+    STEP,
+    Servers,
+    _backends,
+    _cpu_seconds,
+    _free_port,
+    _wait_listening,
+)
 from bot.ids import CallbackId, step_callback
 from bot.teams.app import PATH
 from bot.teams.ids import DataKey
@@ -64,8 +73,6 @@ LATENCIES = (0.0, 0.1)
 # cases' re-alerts fall due. Not benchmark 10's 240x: 40 unacknowledged cases of one academy over
 # two simulated hours make ~9 reminders each, a volume no academy has, which then fills the
 # courier and the CPU figure.
-START = datetime.fromisoformat("2026-11-23T08:00:00+00:00")  # Monday, a school day in London
-STEP = timedelta(minutes=1)  # per report, as in benchmark 10 (bench/served.py)
 
 
 @dataclass
@@ -201,14 +208,6 @@ def _env(port: int, db_url: str = "", academies: Path | None = None) -> dict[str
     if academies is not None:
         env["YPSI_ACADEMIES_FILE"] = str(academies)
     return env
-
-
-@dataclass
-class Servers:
-    urls: dict[str, str]
-    pids: dict[str, int]
-    db_url: str
-    clock: SharedClock
 
 
 @contextmanager
