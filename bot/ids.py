@@ -74,10 +74,7 @@ def decide_action(key: str) -> str:
 
 def decision_of(action_id: str) -> str:
     """The decision key a decide button's action id names."""
-    prefix, _, key = action_id.partition(STEP_SEPARATOR)
-    if prefix != ActionId.DECIDE or not key:
-        raise ValueError(f"not a decide action id: {action_id}")
-    return key
+    return _named(ActionId.DECIDE, action_id, "decide action id")
 
 
 def step_callback(step: str) -> str:
@@ -87,7 +84,12 @@ def step_callback(step: str) -> str:
 
 def step_of(callback_id: str) -> str:
     """The dialogue step a step screen's callback id names."""
-    prefix, _, step = callback_id.partition(STEP_SEPARATOR)
-    if prefix != CallbackId.STEP or not step:
-        raise ValueError(f"not a step callback id: {callback_id}")
-    return step
+    return _named(CallbackId.STEP, callback_id, "step callback id")
+
+
+def _named(prefix: str, id_: str, what: str) -> str:
+    """What an id made of `prefix`, STEP_SEPARATOR and a name names; ValueError if not one."""
+    head, _, name = id_.partition(STEP_SEPARATOR)
+    if head != prefix or not name:
+        raise ValueError(f"not a {what}: {id_}")
+    return name

@@ -62,8 +62,11 @@ NOT_SET_UP = "ypsi-bot is not set up for your academy yet. Please tell your DSL 
 # NotFound and NotAuthorised read the same, so a reference's existence is not revealed to
 # someone who may not see it.
 CASE_REFUSED = "You are not authorised to see that case. Ask your DSL if you think this is wrong."
+# Said by both front ends' error tables and above Teams' dialogs.
+CHECK_ANSWERS = "Some answers need checking: see the messages under each question."
+NOT_AUTHORISED = "You are not authorised to see that. Ask your DSL if you think this is wrong."
 CASE_ERROR_TEXT: ErrorTable = (
-    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
+    (InvalidAnswer, CHECK_ANSWERS),
     (NotFound, CASE_REFUSED),
     (NotAuthorised, CASE_REFUSED),
     (

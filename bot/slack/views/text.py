@@ -16,9 +16,9 @@ from conversations.errors import (
 # The one translation table: each known error the services raise becomes short user text.
 # The first matching class wins. (StaleStep never shows: the listeners re-render the step.)
 ERROR_TEXT: ErrorTable = (
-    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
+    (InvalidAnswer, wording.CHECK_ANSWERS),
     (NotFound, "That report is not available. Type /ypsi report to start or resume yours."),
-    (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
+    (NotAuthorised, wording.NOT_AUTHORISED),
     (NotAllowedNow, "That is not possible at this stage. Type /ypsi report to see where your report is."),
     (ConfigError, NOT_SET_UP),
 )

@@ -32,10 +32,10 @@ from bot.teams.cards.elements import (
     text,
 )
 from bot.teams.cards.limits import CARD_BYTES, CHOICES, fit, size
-from bot.teams.cards.report import CHECK_ANSWERS, contact_lines, inputs, quote
+from bot.teams.cards.report import contact_lines, inputs, quote
 from bot.teams.cards.text import EXPORT_HINT, MORE_CASES, escape
 from bot.teams.ids import DataKey
-from bot.wording import STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN
+from bot.wording import CHECK_ANSWERS, STAFF_SAW_IMAGE, TEXT_SHOWN, TIMELINE_SHOWN
 from conversations.casefile.casework import (
     Blocked,
     CaseDetail,

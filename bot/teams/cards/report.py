@@ -31,7 +31,7 @@ from bot.teams.cards.elements import (
 from bot.teams.cards.limits import CARD_BYTES, CHOICES, EXPANDED_CHOICES, fit, size
 from bot.teams.cards.text import DISCARDED, escape
 from bot.teams.ids import DataKey, time_input
-from bot.wording import ANSWER_SHOWN, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT
+from bot.wording import ANSWER_SHOWN, CHECK_ANSWERS, OUT_OF_HOURS, REFER_NOW, SENSITIVE_HINT
 from conversations.casefile.readable import Row
 from conversations.dialogue.reports import DraftView
 from conversations.dialogue.screens import (
@@ -45,7 +45,6 @@ from conversations.dialogue.screens import (
 from conversations.guidance.policy import Contact, Field, Guidance, Rule
 
 TITLE = "Report a YPSI concern"
-CHECK_ANSWERS = "Some answers need checking: see the messages under each question."
 CUT = "Your answers are too long to show in full here: Back shows each step as you left it."
 
 

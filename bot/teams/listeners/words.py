@@ -49,9 +49,9 @@ UNEXPECTED = (
 )
 # The table of error wording Slack's has, with Teams' way to carry on.
 ERROR_TEXT: ErrorTable = (
-    (InvalidAnswer, "Some answers need checking: see the messages under each question."),
+    (InvalidAnswer, wording.CHECK_ANSWERS),
     (NotFound, "That report is not available. Send report to ypsi-bot to start or resume yours."),
-    (NotAuthorised, "You are not authorised to see that. Ask your DSL if you think this is wrong."),
+    (NotAuthorised, wording.NOT_AUTHORISED),
     (
         NotAllowedNow,
         "That is not possible at this stage. Send report to ypsi-bot to see where your report is.",
