@@ -89,45 +89,42 @@ def test_ypsi_run_serves_teams_alone(tmp_path):
     assert "process-test-client-secret" not in log
 
 
-def test_a_stop_the_moment_teams_listens_is_graceful(tmp_path):
-    """SIGTERM as soon as the port accepts connections: the process still stops cleanly, exit 0."""
-    for _ in range(3):  # the moment between listening and being ready is short: try it thrice
-        port = free_port()
-        process = start(tmp_path, TEAMS_ACADEMY, **teams_settings(port))
-        wait_until_listening(port, process)
-        code, log = stop(process)
-        assert code == 0, log
-        assert "teams server stopped" in log
-
-
-def test_a_stop_the_moment_teams_listens_beside_slack_is_graceful(tmp_path, slack_api):
-    """Both front ends: SIGTERM once Teams listens, before Slack may: a clean stop, exit 0."""
-    slack_port, teams_port = free_port(), free_port()
-    settings = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack_api.url}
-    process = start(
-        tmp_path,
-        SLACK_ACADEMY + TEAMS_ACADEMY,
-        PORT=str(slack_port),
-        **settings,
-        **teams_settings(teams_port),
-    )
-    wait_until_listening(teams_port, process)
+def assert_stops_cleanly_once_listening(process: subprocess.Popen, port: int) -> None:
+    """SIGTERM as soon as `port` accepts connections: the process stops cleanly, exit 0."""
+    wait_until_listening(port, process)
     code, log = stop(process)
     assert code == 0, log
     assert "teams server stopped" in log
 
 
+def slack_settings(slack_api, port: int) -> dict[str, str]:
+    """Slack configured beside Teams, against the fake Slack."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack_api.url,
+        "PORT": str(port),
+    }
+
+
+def test_a_stop_the_moment_teams_listens_is_graceful(tmp_path):
+    for _ in range(3):  # the moment between listening and being ready is short: try it thrice
+        port = free_port()
+        assert_stops_cleanly_once_listening(start(tmp_path, TEAMS_ACADEMY, **teams_settings(port)), port)
+
+
+def test_a_stop_the_moment_teams_listens_beside_slack_is_graceful(tmp_path, slack_api):
+    """Both front ends: SIGTERM once Teams listens, before Slack may."""
+    slack_port, teams_port = free_port(), free_port()
+    settings = {**slack_settings(slack_api, slack_port), **teams_settings(teams_port)}
+    process = start(tmp_path, SLACK_ACADEMY + TEAMS_ACADEMY, **settings)
+    assert_stops_cleanly_once_listening(process, teams_port)
+
+
 def test_ypsi_run_serves_slack_and_teams_in_one_process(tmp_path, slack_api):
     slack_port, teams_port = free_port(), free_port()
-    process = start(
-        tmp_path,
-        SLACK_ACADEMY + TEAMS_ACADEMY,
-        SLACK_BOT_TOKEN="xoxb-1",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack_api.url,
-        PORT=str(slack_port),
-        **teams_settings(teams_port),
-    )
+    settings = {**slack_settings(slack_api, slack_port), **teams_settings(teams_port)}
+    process = start(tmp_path, SLACK_ACADEMY + TEAMS_ACADEMY, **settings)
     try:
         wait_until_listening(slack_port, process)
         wait_until_listening(teams_port, process)
