@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from bench.common import wait_delivered
 
 _FORMAT = "<q"
@@ -35,9 +37,9 @@ class SharedClock:
         self._file = path.open("r+b")
         self._map = mmap.mmap(self._file.fileno(), _SIZE)
 
-    def next_round(self, db_url: str) -> None:
+    def next_round(self, db: Engine) -> None:
         """Once everything queued so far is delivered, move the time on by `step`."""
-        wait_delivered(db_url)
+        wait_delivered(db)
         self.now += self.step
         self._map[:_SIZE] = struct.pack(_FORMAT, _micros(self.now))
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, func, select
 
 from conversations.academies import Academies
 from conversations.context import Context
@@ -196,22 +196,18 @@ def slack_api(cls: type[TimedSlackApi] = TimedSlackApi) -> Iterator[TimedSlackAp
 DELIVERED_WAIT = 30.0  # seconds the courier may take to deliver what the rounds queued
 
 
-def wait_delivered(db_url: str) -> None:
+def wait_delivered(db: Engine) -> None:
     """Until the courier has delivered every outbox row queued so far (so its CPU is counted);
     a row it could not deliver stops the benchmark (the figures would leave out its retries)."""
-    engine = create_engine(db_url)
     states = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
     deadline = time.monotonic() + DELIVERED_WAIT
-    try:
-        while True:
-            with engine.connect() as conn:
-                count = dict(conn.execute(states).tuples().all())
-            if set(count) - {"pending", "delivered"}:
-                raise RuntimeError(f"outbox rows not delivered: {count}")
-            if not count.get("pending"):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"outbox rows still pending after {DELIVERED_WAIT:.0f} s: {count}")
-            time.sleep(0.01)
-    finally:
-        engine.dispose()
+    while True:
+        with db.connect() as conn:
+            count = dict(conn.execute(states).tuples().all())
+        if set(count) - {"pending", "delivered"}:
+            raise RuntimeError(f"outbox rows not delivered: {count}")
+        if not count.get("pending"):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"outbox rows still pending after {DELIVERED_WAIT:.0f} s: {count}")
+        time.sleep(0.01)

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from bench.clock import SharedClock
 from bench.common import DATABASES, Row, Skip, Target, TimedSlackApi, database, ms, people, percentile
@@ -202,11 +202,12 @@ def _ypsi_env(url: str, api: TimedSlackApi, port: int, academies: Path) -> dict[
 
 @dataclass
 class Servers:
-    """The server processes of one run: their URLs and pids, the database, the bot's clock."""
+    """The server processes of one run: their URLs and pids, the benchmark's own engine on the
+    bot's database (for its reads), the bot's clock."""
 
     urls: dict[str, str]
     pids: dict[str, int]
-    db_url: str
+    db: Engine
     clock: SharedClock
 
 
@@ -215,12 +216,9 @@ def _servers(
     kind: str, api: TimedSlackApi, staff: tuple[str, ...], which: tuple[str, ...]
 ) -> Iterator[Servers]:
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        url = stack.enter_context(database(kind))
+        tmp, url, db, clock = run_resources(stack, kind)
         ports = {name: _free_port() for name in which}
         pids = {}
-        clock = SharedClock(tmp / "clock", START, STEP)
-        stack.callback(clock.close)
         for name in which:
             log = tmp / f"{name}.log"
             if name == "ypsi":
@@ -229,7 +227,19 @@ def _servers(
             else:
                 env, args = None, [name, str(ports[name]), api.url][: 3 if name == "bare" else 2]
             pids[name] = stack.enter_context(_process(args, ports[name], log, env))
-        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, url, clock)
+        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, db, clock)
+
+
+def run_resources(stack: ExitStack, kind: str) -> tuple[Path, str, Engine, SharedClock]:
+    """What one run's servers share, closed with `stack`: a temporary folder, a fresh database of
+    `kind` (its URL, and the benchmark's own engine on it) and the bot's clock."""
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    url = stack.enter_context(database(kind))
+    db = create_engine(url)
+    stack.callback(db.dispose)  # before the database goes: a PostgreSQL schema is dropped then
+    clock = SharedClock(tmp / "clock", START, STEP)
+    stack.callback(clock.close)
+    return tmp, url, db, clock
 
 
 # --- CPU -------------------------------------------------------------------------------------
@@ -244,15 +254,11 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def _backends(db_url: str) -> list[int]:
+def _backends(db: Engine) -> list[int]:
     """The PostgreSQL backends serving the bot's connections."""
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            query = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
-            return list(conn.execute(query, {"name": APP_NAME}).scalars())
-    finally:
-        engine.dispose()
+    with db.connect() as conn:
+        query = text("SELECT pid FROM pg_stat_activity WHERE application_name = :name")
+        return list(conn.execute(query, {"name": APP_NAME}).scalars())
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -269,20 +275,18 @@ def _run(kind: str, latency: float, n: int) -> dict[str, Samples]:
             for i in range(WARMUP):
                 for name, client in clients.items():
                     _report(client, name, staff[i * 2 + (name == "bare")], Samples())
-                servers.clock.next_round(servers.db_url)
+                servers.clock.next_round(servers.db)
             before = {name: _cpu_seconds(pid) for name, pid in servers.pids.items()}
-            backends = (
-                {pid: _cpu_seconds(pid) for pid in _backends(servers.db_url)} if kind != "sqlite" else {}
-            )
+            backends = {pid: _cpu_seconds(pid) for pid in _backends(servers.db)} if kind != "sqlite" else {}
             for i in range(WARMUP, WARMUP + REPORTS):
                 for name, client in clients.items():
                     _report(client, name, staff[i * 2 + (name == "bare")], samples[name])
                 _floor(servers.urls["floor"], samples["floor"])
-                servers.clock.next_round(servers.db_url)
+                servers.clock.next_round(servers.db)
             for name, pid in servers.pids.items():
                 samples[name].cpu = ms(_cpu_seconds(pid) - before[name]) / REPORTS
             if kind != "sqlite":
-                now = {pid: _cpu_seconds(pid) for pid in _backends(servers.db_url)}
+                now = {pid: _cpu_seconds(pid) for pid in _backends(servers.db)}
                 used = sum(now[p] - backends.get(p, 0.0) for p in now)
                 samples["ypsi"].db_cpu = ms(used) / REPORTS
             api.latency = 0.0
@@ -452,10 +456,8 @@ def _burst(kind: str) -> BurstOutcome:
                 t.start()
             for t in threads:
                 t.join()
-            engine = create_engine(servers.db_url)
-            with engine.connect() as conn:
+            with servers.db.connect() as conn:
                 cases = conn.execute(select(func.count()).select_from(Case)).scalar() or 0
-            engine.dispose()
             outcome.sent = sum(seen)
             outcome.unseen_cases = max(0, cases - outcome.sent)
     finally:

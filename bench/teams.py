@@ -32,7 +32,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -40,18 +39,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.clock import SharedClock
-from bench.common import Row, Skip, Target, database, ms, percentile, wait_delivered
+from bench.common import Row, Skip, Target, ms, percentile, wait_delivered
 from bench.served import (
     APP_NAME,
     KEYS,
-    START,
-    STEP,
     Servers,
     _backends,
     _cpu_seconds,
     _free_port,
     _wait_listening,
+    run_resources,
 )
 from bot.ids import CallbackId, step_callback
 from bot.teams.app import PATH
@@ -213,11 +210,8 @@ def _env(port: int, db_url: str = "", academies: Path | None = None) -> dict[str
 @contextmanager
 def _servers(kind: str, openid: OpenIdServer, staff: list[Person]) -> Iterator[Servers]:
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        url = stack.enter_context(database(kind))
+        tmp, url, db, clock = run_resources(stack, kind)
         ports = {"ypsi": _free_port(), "bare": _free_port()}
-        clock = SharedClock(tmp / "clock", START, STEP)
-        stack.callback(clock.close)
         ypsi = _env(ports["ypsi"], url, _academies_file(tmp, staff))
         pids = stack.enter_context(
             _processes(
@@ -227,7 +221,7 @@ def _servers(kind: str, openid: OpenIdServer, staff: list[Person]) -> Iterator[S
                 }
             )
         )
-        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, url, clock)
+        yield Servers({n: f"http://127.0.0.1:{p}{PATH}" for n, p in ports.items()}, pids, db, clock)
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -255,7 +249,7 @@ def _runs(kind: str) -> dict[float, list[dict[str, Samples]]]:
                 _set_up(clients["ypsi"])
                 for person in staff[:WARMUP]:
                     _round(clients, person, {name: Samples() for name in clients})
-                    servers.clock.next_round(servers.db_url)
+                    servers.clock.next_round(servers.db)
                 reporters = iter(staff[WARMUP:])
                 for latency in LATENCIES if n % 2 == 0 else LATENCIES[::-1]:
                     connector.latency = latency
@@ -271,18 +265,18 @@ def _run(
     kind: str, servers: Servers, clients: dict[str, OutsideTeams], people: list[Person]
 ) -> dict[str, Samples]:
     """REPORTS rounds; CPU from the first request to the courier's last delivery."""
-    wait_delivered(servers.db_url)
+    wait_delivered(servers.db)
     samples = {name: Samples() for name in clients}
     before = {name: _cpu_seconds(pid) for name, pid in servers.pids.items()}
-    backends = {p: _cpu_seconds(p) for p in _backends(servers.db_url)} if kind != "sqlite" else {}
+    backends = {p: _cpu_seconds(p) for p in _backends(servers.db)} if kind != "sqlite" else {}
     for person in people:
         _round(clients, person, samples)
-        servers.clock.next_round(servers.db_url)
-    wait_delivered(servers.db_url)
+        servers.clock.next_round(servers.db)
+    wait_delivered(servers.db)
     for name, pid in servers.pids.items():
         samples[name].cpu = ms(_cpu_seconds(pid) - before[name]) / len(people)
     if kind != "sqlite":
-        now = {p: _cpu_seconds(p) for p in _backends(servers.db_url)}
+        now = {p: _cpu_seconds(p) for p in _backends(servers.db)}
         samples["ypsi"].db_cpu = ms(sum(now[p] - backends.get(p, 0.0) for p in now)) / len(people)
     return samples
 
